@@ -1,0 +1,1 @@
+"""The command line: every feature of the GUI, reachable from a terminal and from tests."""

@@ -1,0 +1,1 @@
+"""The PySide6 desktop app: one module per tab plus shared widgets."""

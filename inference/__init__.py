@@ -1,0 +1,1 @@
+"""Model engines that run in onnxruntime; no Qt here."""

