@@ -29,4 +29,4 @@ def data_dir() -> Path:
 
 def nltk_data_dir() -> Path:
     """The NLTK data folder that set-up fills from packaged sources."""
-    return models_dir() / "nltk_data"
+    return models_dir() / "nltk-data"
