@@ -70,6 +70,18 @@ class Embedder:
         """count_tokens for many texts at once (the tokenizer runs them in parallel)."""
         return [len(encoding.ids) for encoding in self.tokenizer.encode_batch(texts)]
 
+    def content_token_counts(self, texts: list[str]) -> list[int]:
+        """Word pieces of each text without [CLS] and [SEP] (what the chunker adds up)."""
+        encodings = self.tokenizer.encode_batch(list(texts), add_special_tokens=False)
+        return [len(encoding.ids) for encoding in encodings]
+
+    def token_starts(self, text: str) -> list[tuple[int, bool]]:
+        """Each word piece's start offset in text and whether it begins a word."""
+        encoding = self.tokenizer.encode(text, add_special_tokens=False)
+        words = encoding.word_ids
+        return [(offset[0], i == 0 or words[i] != words[i - 1])
+                for i, offset in enumerate(encoding.offsets)]
+
     def embed(self, texts: list[str]) -> Embeddings:
         """Embed texts; a text longer than max_tokens is cut and its index reported."""
         if not texts:

@@ -1,0 +1,1 @@
+"""The document library: storage, vector and keyword index, hybrid search and answers."""
