@@ -36,8 +36,29 @@ def _nltk_data(sources: dict[str, Path], out_dir: Path) -> None:
                     tagger_src=sources["textblob-aptagger"], out_dir=out_dir)
 
 
+def _whisper_ct2(sources: dict[str, Path], out_dir: Path, *, quantize: str) -> None:
+    from provision.audio_models import build_whisper_ct2
+
+    build_whisper_ct2(sources, out_dir, quantize=quantize)
+
+
+def _silero_vad(sources: dict[str, Path], out_dir: Path) -> None:
+    from provision.audio_models import copy_silero
+
+    copy_silero(sources, out_dir)
+
+
+def _hibari(sources: dict[str, Path], out_dir: Path) -> None:
+    from provision.audio_models import copy_hibari
+
+    copy_hibari(sources, out_dir)
+
+
 BUILDERS: dict[str, Builder] = {
     "smollm2": Builder(version="1", run=_smollm2),
     "nltk-data": Builder(version="1", run=_nltk_data),
     "minilm": Builder(version="1", run=_minilm),
+    "whisper-ct2": Builder(version="1", run=_whisper_ct2),
+    "silero-vad": Builder(version="1", run=_silero_vad),
+    "hibari": Builder(version="1", run=_hibari),
 }
