@@ -14,7 +14,9 @@ log = logging.getLogger(__name__)
 # Each module has register(subparsers) and sets `handler` on the parsers it adds.
 COMMAND_MODULES = [
     "cli.models_cmd",
-
+    "cli.library_cmd",
+    "cli.generate_cmd",
+    "cli.clean_cmd",
 ]
 
 

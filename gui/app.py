@@ -24,6 +24,8 @@ def run_app(screenshot_dir: str | None = None) -> int:
     window = MainWindow()
     window.show()
     if screenshot_dir:
+        # The offscreen screen is small; pictures should show the window at a desktop size.
+        window.resize(1280, 820)
         for path in save_screenshots(window, Path(screenshot_dir)):
             log.info("Saved %s", path)
         return 0

@@ -4,6 +4,8 @@
 # prepare_screenshot(), called before `glassbox --screenshot` saves its picture, and
 # shutdown(), called when the window closes.
 TABS = [
+    ("Generate", "gui.generate_tab:GenerateTab"),
+    ("Models", "gui.models_tab:ModelsTab"),
 ]
 
 # The order tabs appear in, whichever of them exist yet.

@@ -4,29 +4,30 @@ import logging
 import threading
 from typing import Callable, Iterator
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 
 log = logging.getLogger(__name__)
 
 
 class StreamWorker(QObject):
-    """Runs job(cancel_event) in its own QThread; each item the job yields becomes `item`.
+    """Runs job(cancel_event) on its own thread; each item the job yields becomes `item`.
 
-    `finished` always comes last, carrying the exception if the job failed (None otherwise), so
-    a view has one place to re-enable its controls.
+    `finished` always comes last, on the GUI thread, carrying the exception if the job failed
+    (None otherwise), so a view has one place to re-enable its controls. Items that are None
+    are dropped, so a job can yield None to offer a cancellation point.
     """
 
     item = Signal(object)
     finished = Signal(object)
+    _ended = Signal()
 
     def __init__(self, job: Callable[[threading.Event], Iterator], parent=None):
-        super().__init__()
+        super().__init__(parent)
         self._job = job
         self._cancel = threading.Event()
-        self._thread = QThread(parent)
-        self.moveToThread(self._thread)
-        self._thread.started.connect(self._run)
-        self.finished.connect(self._thread.quit)
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="glassbox-worker", daemon=True)
+        self._ended.connect(self._announce_end, Qt.ConnectionType.QueuedConnection)
 
     def start(self) -> None:
         self._thread.start()
@@ -35,20 +36,41 @@ class StreamWorker(QObject):
         self._cancel.set()
 
     def is_running(self) -> bool:
-        return self._thread.isRunning()
+        return self._thread.is_alive()
 
     def wait(self, timeout_ms: int = 5000) -> bool:
-        """Wait a bounded time for the thread to end (used on shutdown)."""
-        return self._thread.wait(timeout_ms)
+        """Wait a bounded time for the job to end (used on shutdown); True if it ended."""
+        if self._thread.ident is not None:
+            self._thread.join(timeout_ms / 1000)
+        return not self._thread.is_alive()
 
     def _run(self) -> None:
-        error = None
         try:
             for value in self._job(self._cancel):
-                self.item.emit(value)
+                if value is not None:
+                    self.item.emit(value)
                 if self._cancel.is_set():
                     break
         except Exception as exc:  # noqa: BLE001 - reported to the view, which shows it
             log.debug("Worker job failed", exc_info=True)
-            error = exc
-        self.finished.emit(error)
+            self.error = exc
+        self._ended.emit()
+
+    def _announce_end(self) -> None:
+        self.finished.emit(self.error)
+
+
+def wait_for(worker: StreamWorker, timeout_ms: int) -> bool:
+    """Run the event loop until the worker finishes or the timeout passes; True if finished.
+
+    For offscreen screenshots and tests, which must wait without a busy loop.
+    """
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    if not worker.is_running() and worker.error is None and worker.wait(0):
+        return True
+    loop = QEventLoop()
+    worker.finished.connect(loop.quit)
+    QTimer.singleShot(timeout_ms, loop.quit)
+    loop.exec()
+    return not worker.is_running()
