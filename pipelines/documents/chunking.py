@@ -82,7 +82,8 @@ def _is_abbreviation(text: str, end: int) -> bool:
     if not word:
         return False
     token = word.group(1).lower()
-    return token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha())
+    letters = token.split(".")
+    return token in _ABBREVIATIONS or all(len(part) == 1 and part.isalpha() for part in letters)
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
@@ -102,8 +103,9 @@ def chunk_document(document: DocumentText, *, count_tokens: CountTokens,
     counts = count_tokens([text[s:e] for s, e in sentences])
     spans = _fit_sentences(text, sentences, counts, token_starts, options.max_tokens)
 
+    pages = [document.page_at(span.start) for span in spans]
     chunks = []
-    for start_index, end_index in _pack(spans, options):
+    for start_index, end_index in _pack(spans, pages, options):
         first, last = spans[start_index], spans[end_index - 1]
         tokens = sum(span.tokens for span in spans[start_index:end_index]) + SPECIAL_TOKENS
         chunks.append(Chunk(index=len(chunks), start=first.start, end=last.end,
@@ -146,18 +148,25 @@ def _cut_long(text: str, start: int, end: int, token_starts: TokenStarts,
             if (trimmed := _trim(text, piece.start, piece.end))]
 
 
-def _pack(spans: list[Span], options: ChunkOptions) -> list[tuple[int, int]]:
-    """Greedy packing of spans into [start, end) index ranges, each overlapping the last."""
+def _pack(spans: list[Span], pages: list[int], options: ChunkOptions
+          ) -> list[tuple[int, int]]:
+    """Greedy packing of spans into [start, end) index ranges, each overlapping the last.
+
+    A new page starts a new chunk (without overlap), so a citation names one page.
+    """
     ranges, start = [], 0
     while start < len(spans):
         end, tokens = start, 0
-        while end < len(spans) and tokens + spans[end].tokens <= options.max_tokens:
+        while (end < len(spans) and tokens + spans[end].tokens <= options.max_tokens
+               and pages[end] == pages[start]):
             tokens += spans[end].tokens
             end += 1
         ranges.append((start, end))
         if end >= len(spans):
             break
-        start = _overlap_start(spans, start, end, options.overlap_tokens)
+        page_break = pages[end] != pages[start]
+        start = end if page_break else _overlap_start(spans, start, end,
+                                                      options.overlap_tokens)
     return ranges
 
 

@@ -41,10 +41,24 @@ def decode_text(data: bytes, *, path: Path) -> tuple[str, str]:
 def _guess(data: bytes) -> tuple[str, str] | None:
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
+    matches = from_bytes(data)
+    best = matches.best()
     if best is None or best.encoding is None:
         return None
+    # On short Western text the detector cannot tell the single-byte code pages apart and
+    # often ranks a Baltic or Central European one first; Windows-1252 is by far the most
+    # common of them (browsers read Latin-1 as it too), so it wins whenever it fits.
+    encodings = {match.encoding for match in matches}
+    if best.encoding in _SINGLE_BYTE_LATIN and "cp1252" in encodings:
+        try:
+            return data.decode("cp1252"), "cp1252"
+        except UnicodeDecodeError:
+            pass
     return str(best), best.encoding
+
+
+_SINGLE_BYTE_LATIN = {"cp1250", "cp1252", "cp1257", "latin_1", "iso8859_2", "iso8859_4",
+                      "iso8859_10", "iso8859_13", "iso8859_15", "cp775", "cp850", "mac_roman"}
 
 
 def normalize_newlines(text: str) -> str:

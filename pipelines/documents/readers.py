@@ -170,7 +170,7 @@ def _decrypt_blank(reader) -> bool:
 def _read_pdf_pages(path: Path, data: bytes) -> DocumentText:
     reader = _pdf_reader(path, data)
     try:
-        texts = [normalize_newlines(page.extract_text() or "") for page in reader.pages]
+        texts = [_clean_pdf_text(page.extract_text() or "") for page in reader.pages]
     except Exception as error:  # noqa: BLE001 - pypdf raises many types on broken streams
         raise InputFileError(f"{path.name} is a damaged PDF whose text could not be extracted "
                              f"({type(error).__name__}: {error}); skipped.") from error
@@ -190,6 +190,11 @@ def _read_pdf_pages(path: Path, data: bytes) -> DocumentText:
     if empty:
         document.notes.append(f"no text on page(s) {', '.join(empty[:10])}")
     return document
+
+
+def _clean_pdf_text(text: str) -> str:
+    # PDF text often places words by coordinates; runs of spaces are layout, not content.
+    return re.sub(r"[ \t]{2,}", " ", normalize_newlines(text))
 
 
 _READERS: dict[str, Callable[[Path, bytes], DocumentText]] = {
