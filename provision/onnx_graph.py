@@ -82,7 +82,7 @@ class GraphBuilder:
     # ------------------------------------------------------- graph interface
 
     def add_input(self, name: str, dtype: type | np.dtype, shape: Sequence[Dim]) -> Value:
-        """Declare a graph input; string dims are symbolic (e.g. ``"batch_size"``)."""
+        """Declare a graph input; str dims are symbolic (``"batch_size"``), None unnamed."""
         self._inputs.append(_value_info(self._claim(name), dtype, shape))
         return name
 
@@ -202,34 +202,57 @@ class GraphBuilder:
         return self.node("MatMul", [x, weight])
 
     def linear(self, x: Value, weight: np.ndarray, bias: np.ndarray | None = None,
-               *, name: str = "linear") -> Value:
-        """``x @ weight.T + bias`` for a torch-layout ``weight`` of shape [out, in]."""
+               *, name: str = "linear", output: str | None = None) -> Value:
+        """``x @ weight.T + bias`` for a torch-layout ``weight`` of shape [out, in].
+
+        ``output`` names the result (e.g. a graph output) instead of an automatic name.
+        """
         w = self.add_initializer(np.ascontiguousarray(weight.T, np.float32), f"{name}.weight")
-        y = self.matmul(x, w)
-        if bias is not None:
-            y = self.node("Add", [y, self.add_initializer(bias.astype(np.float32),
-                                                          f"{name}.bias")])
-        return y
+        named = {"outputs": [output]} if output else {}
+        if bias is None:
+            return self.node("MatMul", [x, w], **named)
+        b = self.add_initializer(bias.astype(np.float32), f"{name}.bias")
+        return self.node("Add", [self.matmul(x, w), b], **named)
 
     def linear_nbits(self, x: Value, weight: np.ndarray, bias: np.ndarray | None = None,
-                     *, name: str = "linear", block_size: int = 32,
-                     accuracy_level: int = 4) -> Value:
-        """``x @ weight.T + bias`` as a 4-bit com.microsoft MatMulNBits node.
+                     *, name: str = "linear", output: str | None = None, bits: int = 4,
+                     block_size: int = 32, accuracy_level: int = 4) -> Value:
+        """``x @ weight.T + bias`` as a com.microsoft MatMulNBits node.
 
-        ``weight`` is float [out, in] and is quantized here (asymmetric, one scale and one
-        zero point per ``block_size`` inputs). ``accuracy_level`` 4 lets onnxruntime use
-        int8 activations, which is what makes 4-bit decoding fast on CPU.
+        ``weight`` is float [out, in] and is quantized here to ``bits`` (4 or 8) bits,
+        asymmetric, one scale and one zero point per ``block_size`` inputs.
+        ``accuracy_level`` 4 lets onnxruntime use int8 activations, which is what makes
+        4-bit decoding fast on CPU. ``output`` names the result instead of an automatic
+        name.
         """
-        packed, scales, zero_points = quantize_4bit(weight, block_size)
+        packed, scales, zero_points = quantize_blockwise(weight, bits, block_size)
         inputs = [x, self.add_initializer(packed, f"{name}.qweight"),
                   self.add_initializer(scales, f"{name}.scales"),
                   self.add_initializer(zero_points, f"{name}.zero_points")]
         if bias is not None:
             inputs += ["", self.add_initializer(bias.astype(np.float32), f"{name}.bias")]
         out_features, in_features = weight.shape
-        return self.node("MatMulNBits", inputs, domain=MS_DOMAIN, K=in_features,
-                         N=out_features, bits=4, block_size=block_size,
+        named = {"outputs": [output]} if output else {}
+        return self.node("MatMulNBits", inputs, domain=MS_DOMAIN, **named, K=in_features,
+                         N=out_features, bits=bits, block_size=block_size,
                          accuracy_level=accuracy_level)
+
+    def embedding_int8(self, ids: Value, table: np.ndarray, *, block_size: int = 32,
+                       name: str = "embedding") -> Value:
+        """Look up rows of ``table`` [vocab, dim] stored as int8 blocks with float scales.
+
+        A quarter of the float32 size; rows are dequantized after the Gather, so only the
+        looked-up rows are ever expanded. ``ids`` is int64 [batch, seq]; the result is
+        float32 [batch, seq, dim].
+        """
+        vocab, dim = table.shape
+        codes, scales = quantize_int8_symmetric(table, block_size)
+        rows = self.node("Gather", [self.add_initializer(codes, f"{name}.codes"), ids])
+        rows = self.reshape(self.node("Cast", [rows], to=TensorProto.FLOAT),
+                            [0, 0, dim // block_size, block_size])
+        row_scales = self.node("Gather", [self.add_initializer(
+            scales.reshape(vocab, -1, 1), f"{name}.scales"), ids])  # [..., blocks, 1]
+        return self.reshape(self.node("Mul", [rows, row_scales]), [0, 0, dim])
 
     # ------------------------------------------------------- normalization
 
@@ -415,49 +438,57 @@ class GraphBuilder:
 # ---------------------------------------------------------------- quantizers
 
 
-def quantize_4bit(weight: np.ndarray, block_size: int = 32) -> tuple[np.ndarray, np.ndarray,
-                                                                    np.ndarray]:
-    """Asymmetric 4-bit block quantization in the MatMulNBits layout.
+def quantize_blockwise(weight: np.ndarray, bits: int = 4, block_size: int = 32
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Asymmetric block quantization in the MatMulNBits layout (4 or 8 bits).
 
     Parameters
     ----------
     weight : np.ndarray
         Float [out, in]; ``in`` must be a multiple of ``block_size``.
+    bits : int
+        4 or 8.
     block_size : int
         Inputs sharing one scale and zero point (a power of two, at least 16).
 
     Returns
     -------
-    packed : uint8 [out, in / block_size, block_size / 2]
-        Codes, two per byte, the even input index in the low nibble.
+    packed : uint8 [out, in / block_size, block_size * bits / 8]
+        Codes; at 4 bits two per byte, the even input index in the low nibble.
     scales : float32 [out, in / block_size]
-    zero_points : uint8 [out, ceil(in / block_size / 2)]
-        Two per byte, low nibble first.
+    zero_points : uint8 [out, ceil(in / block_size * bits / 8)]
+        Packed like the codes.
     """
+    if bits not in (4, 8):
+        raise ValueError(f"MatMulNBits weights here are 4 or 8 bits, not {bits}.")
     rows, cols = weight.shape
     if cols % block_size:
         raise ValueError(f"Input size {cols} is not a multiple of block size {block_size}.")
     blocks = weight.astype(np.float32).reshape(rows, cols // block_size, block_size)
+    top = float(2**bits - 1)
 
     # Widen each block's range to include 0 so that 0 stays exactly representable.
     low = np.minimum(blocks.min(axis=-1), 0.0)
     high = np.maximum(blocks.max(axis=-1), 0.0)
-    scales = ((high - low) / 15.0).astype(np.float32)
+    scales = ((high - low) / top).astype(np.float32)
     safe = np.where(scales == 0.0, 1.0, scales).astype(np.float32)
-    zero_points = np.clip(np.round(-low / safe), 0, 15).astype(np.uint8)
+    zero_points = np.clip(np.round(-low / safe), 0, top).astype(np.uint8)
     codes = np.round(blocks / safe[..., None]) + zero_points[..., None]
-    codes = np.clip(codes, 0, 15).astype(np.uint8)
+    codes = np.clip(codes, 0, top).astype(np.uint8)
+    if bits == 8:
+        return codes, scales, zero_points
     # Pad odd block counts with 8, the unused-slot value onnxruntime's own quantizer writes.
     return _pack_nibbles(codes), scales, _pack_nibbles(zero_points, pad=8)
 
 
-def dequantize_4bit(packed: np.ndarray, scales: np.ndarray, zero_points: np.ndarray
-                    ) -> np.ndarray:
-    """Inverse of :func:`quantize_4bit`: float32 [out, in]."""
+def dequantize_blockwise(packed: np.ndarray, scales: np.ndarray, zero_points: np.ndarray,
+                         bits: int = 4) -> np.ndarray:
+    """Inverse of :func:`quantize_blockwise`: float32 [out, in]."""
     rows, num_blocks = scales.shape
-    codes = _unpack_nibbles(packed).astype(np.float32)
-    zeros = _unpack_nibbles(zero_points)[:, :num_blocks].astype(np.float32)
-    values = (codes - zeros[..., None]) * scales[..., None]
+    if bits == 4:
+        packed, zero_points = _unpack_nibbles(packed), _unpack_nibbles(zero_points)
+    zeros = zero_points[:, :num_blocks].astype(np.float32)
+    values = (packed.astype(np.float32) - zeros[..., None]) * scales[..., None]
     return values.reshape(rows, -1)
 
 
