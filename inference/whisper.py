@@ -123,12 +123,35 @@ class TranscriptEvent:
 # ------------------------------------------------------------------------------ features
 
 
+def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
+    # Slaney's scale: linear below 1 kHz, logarithmic above.
+    hz = np.asarray(hz, np.float64)
+    linear = hz / (200.0 / 3)
+    log_part = 15.0 + np.log(np.maximum(hz, 1e-10) / 1000.0) / (np.log(6.4) / 27.0)
+    return np.where(hz >= 1000.0, log_part, linear)
+
+
+def _mel_to_hz(mel: np.ndarray) -> np.ndarray:
+    mel = np.asarray(mel, np.float64)
+    linear = mel * (200.0 / 3)
+    log_part = 1000.0 * np.exp((np.log(6.4) / 27.0) * (mel - 15.0))
+    return np.where(mel >= 15.0, log_part, linear)
+
+
 @lru_cache(maxsize=4)
 def mel_filters(n_mels: int) -> np.ndarray:
-    """Slaney-style mel filterbank [n_mels, 201], the one Whisper was trained with."""
-    import librosa
-
-    return librosa.filters.mel(sr=SAMPLE_RATE_HZ, n_fft=N_FFT, n_mels=n_mels).astype(np.float32)
+    """Slaney-style mel filterbank [n_mels, 201] (area-normalized triangles), the one Whisper
+    was trained with; computed here so the first transcription need not import librosa."""
+    fft_hz = np.linspace(0, SAMPLE_RATE_HZ / 2, N_FFT // 2 + 1)
+    edges_hz = _mel_to_hz(np.linspace(_hz_to_mel(0.0), _hz_to_mel(SAMPLE_RATE_HZ / 2),
+                                      n_mels + 2))
+    widths = np.diff(edges_hz)
+    ramps = edges_hz[:, None] - fft_hz[None, :]
+    rising = -ramps[:-2] / widths[:-1, None]
+    falling = ramps[2:] / widths[1:, None]
+    weights = np.maximum(0.0, np.minimum(rising, falling))
+    weights *= (2.0 / (edges_hz[2:] - edges_hz[:-2]))[:, None]
+    return weights.astype(np.float32)
 
 
 def log_mel(audio_16k: np.ndarray, n_mels: int = 80) -> np.ndarray:

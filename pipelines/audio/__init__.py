@@ -1,0 +1,1 @@
+"""Audio pipelines: loading, preprocessing, statistics, features, transcription and speech."""
