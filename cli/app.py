@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "cli.library_cmd",
     "cli.generate_cmd",
     "cli.clean_cmd",
+    "cli.audio_cmd",
 ]
 
 
