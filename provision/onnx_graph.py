@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -42,10 +43,11 @@ class GraphBuilder:
     def __init__(self, name: str, *, opset: int = OPSET) -> None:
         self.name = name
         self.opset = opset
-        self._nodes: list[onnx.NodeProto] = []
-        self._initializers: list[TensorProto] = []
-        self._inputs: list[onnx.ValueInfoProto] = []
-        self._outputs: list[onnx.ValueInfoProto] = []
+        # Everything goes straight into one ModelProto: protobuf copies a message whenever
+        # it is added to another, and copies of a 500 MB graph add up.
+        self._model = onnx.ModelProto()
+        self._graph = self._model.graph
+        self._graph.name = name
         self._used: set[str] = set()
         self._counters: dict[str, int] = {}
         self._constants: dict[tuple, str] = {}
@@ -83,26 +85,27 @@ class GraphBuilder:
 
     def add_input(self, name: str, dtype: type | np.dtype, shape: Sequence[Dim]) -> Value:
         """Declare a graph input; str dims are symbolic (``"batch_size"``), None unnamed."""
-        self._inputs.append(_value_info(self._claim(name), dtype, shape))
+        self._graph.input.append(_value_info(self._claim(name), dtype, shape))
         return name
 
     def add_output(self, name: str, dtype: type | np.dtype, shape: Sequence[Dim]) -> None:
         """Declare a graph output; the tensor must be produced under exactly this name."""
-        self._outputs.append(_value_info(name, dtype, shape))
+        self._graph.output.append(_value_info(name, dtype, shape))
 
     def add_initializer(self, array: np.ndarray, name: str = "weight") -> Value:
         """Store a numpy array as an initializer under a unique name derived from ``name``."""
-        tensor = numpy_helper.from_array(np.ascontiguousarray(array), self.unique_name(name))
-        self._initializers.append(tensor)
-        return tensor.name
+        name = self.unique_name(name)
+        self._graph.initializer.append(numpy_helper.from_array(np.ascontiguousarray(array),
+                                                               name))
+        return name
 
     def const(self, value: object, dtype: type | np.dtype = np.int64) -> Value:
         """Return a small constant initializer, shared by every use of the same value."""
         array = np.asarray(value, dtype=dtype)
         key = (array.dtype.str, array.shape, array.tobytes())
         if key not in self._constants:
-            name = self._claim(f"const_{len(self._constants)}")
-            self._initializers.append(numpy_helper.from_array(array, name))
+            name = self.unique_name("const")
+            self._graph.initializer.append(numpy_helper.from_array(array, name))
             self._constants[key] = name
         return self._constants[key]
 
@@ -126,27 +129,48 @@ class GraphBuilder:
         if outputs is None:
             base = self.unique_name(op_type)
             outputs = [base] if num_outputs == 1 else [
-                f"{base}:{i}" for i in range(num_outputs)]
+                self._claim(f"{base}:{i}") for i in range(num_outputs)]
         else:
             outputs = [self._claim(name) for name in outputs]
         node_name = self.unique_name(f"{op_type}_node")
-        self._nodes.append(
+        self._graph.node.append(
             helper.make_node(op_type, list(inputs), list(outputs), name=node_name,
                              domain=domain or None, **attributes))
         return outputs[0] if len(outputs) == 1 else list(outputs)
 
-    def build(self, *, producer: str = "glassbox", doc: str = "") -> onnx.ModelProto:
-        """Assemble and check the model; node order is the order blocks were added."""
-        graph = helper.make_graph(self._nodes, self.name, self._inputs, self._outputs,
-                                  initializer=self._initializers, doc_string=doc or None)
-        opsets = [helper.make_opsetid(domain, version)
-                  for domain, version in sorted(self._domains.items())]
-        model = helper.make_model(graph, opset_imports=opsets, producer_name=producer)
+    def build(self, *, producer: str = "glassbox", doc: str = "",
+              check: bool = True) -> onnx.ModelProto:
+        """Finish (and by default check) the model; nodes keep the order they were added.
+
+        The returned ModelProto is the builder's own, not a copy.
+        """
+        model = self._model
         model.ir_version = IR_VERSION
-        onnx.checker.check_model(model, full_check=False)
+        model.producer_name = producer
+        if doc:
+            self._graph.doc_string = doc
+        del model.opset_import[:]
+        model.opset_import.extend(helper.make_opsetid(domain, version)
+                                  for domain, version in sorted(self._domains.items()))
+        if check:
+            onnx.checker.check_model(model)
         logger.debug("Built graph %s: %d nodes, %d initializers", self.name,
-                     len(self._nodes), len(self._initializers))
+                     len(self._graph.node), len(self._graph.initializer))
         return model
+
+    def save(self, path: Path, *, producer: str = "glassbox", doc: str = "") -> None:
+        """Build, write and check the model as one file (under the 2 GB protobuf limit).
+
+        Written to ``<name>.partial`` and renamed once checked, so an interrupted build
+        never leaves a truncated model that looks complete. The check reads the file back
+        rather than a second in-memory copy, which matters for models of hundreds of MB.
+        """
+        partial = path.with_name(path.name + ".partial")
+        partial.write_bytes(self.build(producer=producer, doc=doc,
+                                       check=False).SerializeToString())
+        onnx.checker.check_model(str(partial))
+        partial.replace(path)
+        logger.info("Wrote %s (%.1f MB)", path, path.stat().st_size / 1e6)
 
     # ------------------------------------------------------------ shapes
 
@@ -307,8 +331,8 @@ class GraphBuilder:
 
     # ------------------------------------------------------------- rotary
 
-    def rotary_cos_sin(self, position_ids: Value, head_dim: int, theta: float) -> tuple[Value,
-                                                                                     Value]:
+    def rotary_cos_sin(self, position_ids: Value, head_dim: int,
+                       theta: float) -> tuple[Value, Value]:
         """Rotary tables for the "rotate_half" convention from int64 ``position_ids``.
 
         Returns ``cos`` and ``sin`` of shape [batch, 1, seq, head_dim], ready to broadcast
@@ -438,8 +462,8 @@ class GraphBuilder:
 # ---------------------------------------------------------------- quantizers
 
 
-def quantize_blockwise(weight: np.ndarray, bits: int = 4, block_size: int = 32
-                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def quantize_blockwise(weight: np.ndarray, bits: int = 4,
+                       block_size: int = 32) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Asymmetric block quantization in the MatMulNBits layout (4 or 8 bits).
 
     Parameters
@@ -492,8 +516,8 @@ def dequantize_blockwise(packed: np.ndarray, scales: np.ndarray, zero_points: np
     return values.reshape(rows, -1)
 
 
-def quantize_int8_symmetric(weight: np.ndarray, block_size: int = 32) -> tuple[np.ndarray,
-                                                                              np.ndarray]:
+def quantize_int8_symmetric(weight: np.ndarray,
+                            block_size: int = 32) -> tuple[np.ndarray, np.ndarray]:
     """Symmetric int8 block quantization along rows: codes [out, in], scales [out, blocks].
 
     Meant for embedding tables read with Gather, where the per-row blocks are

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import gguf
 import numpy as np
-import onnx
 from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers
 
 from inference.errors import InvalidSettingError, ModelUnavailableError
@@ -69,7 +68,9 @@ def build_smollm2(gguf_path: Path, out_dir: Path, *, variant: str) -> list[Path]
     out_dir.mkdir(parents=True, exist_ok=True)
 
     paths = [out_dir / "model.onnx", out_dir / "tokenizer.json", out_dir / "config.json"]
-    _save_model(build_graph(GgufWeights(reader, shape), shape, variant=variant), paths[0])
+    graph = build_graph(GgufWeights(reader, shape), shape, variant=variant)
+    graph.save(paths[0], doc=f"{MODEL_NAME} ({variant}) converted from GGUF by Glassbox")
+    del graph  # free its hundreds of MB of initializers before the next step
     build_tokenizer(reader).save(str(paths[1]), pretty=False)
     paths[2].write_text(json.dumps(make_config(reader, shape, variant), indent=2,
                                    ensure_ascii=False) + "\n", encoding="utf-8")
@@ -166,7 +167,7 @@ def unpermute_rotary(weight: np.ndarray, num_heads: int) -> np.ndarray:
 # ----------------------------------------------------------------------------- graph
 
 
-def build_graph(weights: GgufWeights, shape: LlamaShape, *, variant: str) -> onnx.ModelProto:
+def build_graph(weights: GgufWeights, shape: LlamaShape, *, variant: str) -> GraphBuilder:
     """The decoder graph with the optimum-style inputs, outputs and key/value cache."""
     g = GraphBuilder(MODEL_NAME)
     ids, mask, positions = _declare_io(g, shape)
@@ -194,7 +195,7 @@ def build_graph(weights: GgufWeights, shape: LlamaShape, *, variant: str) -> onn
         g.linear_nbits(hidden, embedding, name="lm_head", output="logits", bits=8)
     else:
         _tied_head_float(g, hidden, ids, table, shape)
-    return g.build(doc=f"{MODEL_NAME} ({variant}) converted from GGUF by Glassbox")
+    return g
 
 
 def _declare_io(g: GraphBuilder, shape: LlamaShape) -> tuple[Value, Value, Value]:
@@ -279,15 +280,6 @@ def _tied_head_float(g: GraphBuilder, hidden: Value, ids: Value, table: Value,
     logits = g.node("Gemm", [flat, table], transB=1)
     out_shape = g.concat([g.node("Shape", [ids]), g.const([shape.vocab_size])], axis=0)
     g.node("Reshape", [logits, out_shape], outputs=["logits"])
-
-
-def _save_model(model: onnx.ModelProto, path: Path) -> None:
-    # Write to a temporary name first so an interrupted build never leaves a truncated
-    # model.onnx that looks complete.
-    partial = path.with_name(path.name + ".partial")
-    onnx.save_model(model, str(partial))
-    partial.replace(path)
-    log.info("Wrote %s (%.1f MB)", path, path.stat().st_size / 1e6)
 
 
 # ------------------------------------------------------------------- tokenizer and config
