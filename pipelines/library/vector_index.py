@@ -28,13 +28,13 @@ class HnswParams:
 
     m: int = 16
     ef_construction: int = 200
-    ef: int = 96
+    ef: int = 200
 
     def __post_init__(self) -> None:
         _check_range("M", self.m, 2, 128, "16 suits most libraries")
         _check_range("ef_construction", self.ef_construction, 10, 2000,
                      "200 gives a good graph")
-        _check_range("ef", self.ef, 1, 5000, "96 gives recall@10 above 0.98 here")
+        _check_range("ef", self.ef, 1, 5000, "200 gives recall@10 of 0.98 or more here")
 
 
 def _check_range(name: str, value: int, low: int, high: int, advice: str) -> None:
@@ -216,7 +216,7 @@ class VectorIndex:
         return self._live
 
     def set_ef(self, ef: int) -> None:
-        _check_range("ef", ef, 1, 5000, "96 gives recall@10 above 0.98 here")
+        _check_range("ef", ef, 1, 5000, "200 gives recall@10 of 0.98 or more here")
         with self._lock:
             self.params = HnswParams(self.params.m, self.params.ef_construction, ef)
             if self._index is not None:
