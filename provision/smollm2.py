@@ -136,6 +136,10 @@ class GgufWeights:
         self._tensors = {tensor.name: tensor for tensor in reader.tensors}
         self._shape = shape
 
+    def has(self, name: str) -> bool:
+        """Whether the file holds a tensor of this GGUF name."""
+        return name in self._tensors
+
     def get(self, name: str) -> np.ndarray:
         """Dequantize one tensor by its GGUF name."""
         tensor = self._tensors.get(name)
@@ -171,7 +175,7 @@ def build_graph(weights: GgufWeights, shape: LlamaShape, *, variant: str) -> Gra
     """The decoder graph with the optimum-style inputs, outputs and key/value cache."""
     g = GraphBuilder(MODEL_NAME)
     ids, mask, positions = _declare_io(g, shape)
-    embedding = weights.get("token_embd.weight")  # [vocab, hidden]; also the output head
+    embedding = weights.get("token_embd.weight")  # [vocab, hidden]
 
     if variant == "q4":
         hidden = g.embedding_int8(ids, embedding, name="embed_tokens")
@@ -189,10 +193,15 @@ def build_graph(weights: GgufWeights, shape: LlamaShape, *, variant: str) -> Gra
 
     hidden = g.rms_norm(hidden, weights.get("output_norm.weight"), shape.rms_eps,
                         name="norm")
+    # SmolLM2 ties the output head to the embedding; other Llama files carry their own.
+    untied = weights.get("output.weight") if weights.has("output.weight") else None
     if variant == "q4":
         # 8 bits, not 4, for the head: a 4-bit head moved the top token of the reference
-        # prompt (' Albert' -> ' Stephen'); 8 bits match float32 logits at a quarter the size.
-        g.linear_nbits(hidden, embedding, name="lm_head", output="logits", bits=8)
+        # prompt (' Albert' -> ' Stephen'); 8 bits keep the float head's ranking.
+        head = embedding if untied is None else untied
+        g.linear_nbits(hidden, head, name="lm_head", output="logits", bits=8)
+    elif untied is not None:
+        g.linear(hidden, untied, name="lm_head", output="logits")
     else:
         _tied_head_float(g, hidden, ids, table, shape)
     return g
@@ -313,6 +322,7 @@ def build_tokenizer(reader: gguf.GGUFReader) -> Tokenizer:
 
 def make_config(reader: gguf.GGUFReader, shape: LlamaShape, variant: str) -> dict[str, object]:
     """The config.json Glassbox's engine reads, with Hugging Face aliases for other tools."""
+    tokens = _field(reader, "tokenizer.ggml.tokens")
     return {
         "architecture": "llama",
         "model_name": MODEL_NAME,
@@ -329,6 +339,8 @@ def make_config(reader: gguf.GGUFReader, shape: LlamaShape, variant: str) -> dic
         "rms_norm_eps": shape.rms_eps,
         "bos_token_id": shape.bos_token_id,
         "eos_token_id": shape.eos_token_id,
+        "bos_token": str(tokens[shape.bos_token_id]),  # for templates that name them
+        "eos_token": str(tokens[shape.eos_token_id]),
         "pad_token_id": int(_field(reader, "tokenizer.ggml.padding_token_id",
                                    shape.eos_token_id)),
         "chat_template": str(_field(reader, "tokenizer.chat_template")),
@@ -336,5 +348,5 @@ def make_config(reader: gguf.GGUFReader, shape: LlamaShape, variant: str) -> dic
         "num_hidden_layers": shape.num_layers,
         "num_key_value_heads": shape.num_kv_heads,
         "max_position_embeddings": shape.context_length,
-        "tie_word_embeddings": True,
+        "tie_word_embeddings": all(t.name != "output.weight" for t in reader.tensors),
     }

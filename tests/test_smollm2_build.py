@@ -131,7 +131,8 @@ def _reference_logits(w: dict[str, np.ndarray], ids: list[int]) -> np.ndarray:
         gate = h @ w[f"blk.{i}.ffn_gate.weight"].T
         up = h @ w[f"blk.{i}.ffn_up.weight"].T
         x = x + (gate / (1 + np.exp(-gate)) * up) @ w[f"blk.{i}.ffn_down.weight"].T
-    return _rms(x, w["output_norm.weight"]) @ w["token_embd.weight"].T
+    head = w.get("output.weight", w["token_embd.weight"])
+    return _rms(x, w["output_norm.weight"]) @ head.T
 
 
 # -------------------------------------------------------------------------- running
@@ -192,6 +193,21 @@ def test_float32_matches_a_numpy_llama(tiny):
     logits, _ = _run(_session(tiny["outputs"]["float32"][0].parent), [IDS])
     expected = _reference_logits(tiny["weights"], IDS)
     np.testing.assert_allclose(logits[0], expected, atol=1e-4)
+
+
+@pytest.mark.parametrize("variant", ["float32", "q4"])
+def test_an_untied_output_head_is_used(tmp_path, variant):
+    rng = np.random.default_rng(4)
+    weights = _random_weights(rng, len(_tokens()[0]))
+    weights["output.weight"] = rng.standard_normal(weights["token_embd.weight"].shape,
+                                                   dtype=np.float32)
+    _write_gguf(tmp_path / "untied.gguf", weights)
+    folder = build_smollm2(tmp_path / "untied.gguf", tmp_path / "out", variant=variant)[0].parent
+    logits, _ = _run(_session(folder), [IDS])
+    expected = _reference_logits(weights, IDS)
+    assert np.corrcoef(logits[0].ravel(), expected.ravel())[0, 1] > (
+        0.999 if variant == "float32" else 0.9)
+    assert json.loads((folder / "config.json").read_text())["tie_word_embeddings"] is False
 
 
 def test_q4_stays_close_to_the_float_model(tiny):
