@@ -15,6 +15,20 @@ class Key(str, Enum):
     GENERATE_PROMPT = "generate/prompt"
     GENERATE_OPTIONS = "generate/options"
 
+    CLEANING_STEP_ORDER = "cleaning/step_order"
+    CLEANING_STEPS_ENABLED = "cleaning/steps_enabled"
+    CLEANING_STEMMER = "cleaning/stemmer"
+    CLEANING_PRESET = "cleaning/regex_preset"
+    CLEANING_PATTERN = "cleaning/regex_pattern"
+    CLEANING_REPLACEMENT = "cleaning/regex_replacement"
+    CLEANING_STOPWORDS = "cleaning/stopwords"
+    CLEANING_KEEP_NEGATIONS = "cleaning/keep_negations"
+    CLEANING_INPUT = "cleaning/input_text"
+    CLEANING_SPLITTER = "cleaning/splitter_state"
+    CLEANING_BATCH_OUT = "cleaning/batch_out"
+    CLEANING_CSV_COLUMN = "cleaning/csv_column"
+    CLEANING_JSONL_FIELD = "cleaning/jsonl_field"
+
 
 def settings() -> QSettings:
     """The app's settings store (an INI file, so it is easy to read and to reset)."""

@@ -4,6 +4,7 @@
 # prepare_screenshot(), called before `glassbox --screenshot` saves its picture, and
 # shutdown(), called when the window closes.
 TABS = [
+    ("Text cleaning", "gui.cleaning_tab:CleaningTab"),
     ("Generate", "gui.generate_tab:GenerateTab"),
     ("Models", "gui.models_tab:ModelsTab"),
 ]

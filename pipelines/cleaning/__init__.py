@@ -1,0 +1,1 @@
+"""Text cleaning: composable steps, their measured effect, and batch cleaning to JSONL."""
