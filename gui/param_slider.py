@@ -31,7 +31,7 @@ class ParamSlider(QWidget):
         layout.addWidget(self._label)
         layout.addWidget(self._slider, 1)
         layout.addWidget(self._value)
-        for widget in (self._label, self._slider, self._value):
+        for widget in (self, self._label, self._slider, self._value):
             widget.setToolTip(tooltip)
 
         self._slider.valueChanged.connect(self._on_slider)
