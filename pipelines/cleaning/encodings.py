@@ -16,8 +16,8 @@ _BOMS = [
 _CP1252_UNDEFINED = {0x81, 0x8D, 0x8F, 0x90, 0x9D}
 
 
-def detect_encoding(sample: bytes, *, name: str = "input") -> str:
-    """The codec name for a file starting with sample, or InputFileError if it is not text."""
+def detect_encoding(sample: bytes, *, name: str = "input", complete: bool = True) -> str:
+    """The codec for a file starting with sample (complete: sample is the whole file)."""
     for bom, encoding in _BOMS:
         if sample.startswith(bom):
             return encoding
@@ -27,7 +27,7 @@ def detect_encoding(sample: bytes, *, name: str = "input") -> str:
     if b"\x00" in sample:
         raise InputFileError(f"{name} looks like a binary file (it contains NUL bytes); "
                              "give a text file (.txt, .md, .csv, .jsonl).")
-    if _is_utf8(sample):
+    if _is_utf8(sample, complete):
         return "utf-8"
     if not _CP1252_UNDEFINED.intersection(sample):
         return "cp1252"
@@ -47,10 +47,10 @@ def _utf16_without_bom(sample: bytes) -> str | None:
     return None
 
 
-def _is_utf8(sample: bytes) -> bool:
-    # final=False: the sample may end in the middle of a multi-byte character.
+def _is_utf8(sample: bytes, complete: bool) -> bool:
+    # A partial sample may end in the middle of a multi-byte character.
     try:
-        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=complete)
         return True
     except UnicodeDecodeError:
         return False
@@ -65,7 +65,7 @@ def open_text(path: Path):
     except OSError as error:
         raise InputFileError(f"Cannot read {path}: {error.strerror}; check the path and "
                              "its permissions.") from None
-    encoding = detect_encoding(sample, name=str(path))
+    encoding = detect_encoding(sample, name=str(path), complete=len(sample) < SAMPLE_BYTES)
     return open(path, encoding=encoding, errors="strict", newline=None), encoding
 
 

@@ -183,6 +183,10 @@ def read_chunks(stream: TextIO, *, chunk_chars: int = CHUNK_CHARS) -> Iterator[s
         if not block:
             break
         text = carry + block
+        if len(block) < chunk_chars:
+            # A short read is the end of the stream: nothing left to keep words whole for.
+            yield text
+            return
         cut = _boundary(text)
         yield text[:cut]
         carry = text[cut:]

@@ -27,13 +27,15 @@ def join_segments(parts: list[str], removed: set[int]) -> str:
         if index in removed:
             continue
         if index % 2 == 0 and out and index - 1 in removed:
-            part = _merge_gap(out.pop(), part)
+            part = _merge_gap(out.pop(), part, at_end=index == len(parts) - 1)
         out.append(part)
     return "".join(out)
 
 
-def _merge_gap(left: str, right: str) -> str:
-    # Two separators meet where a word was dropped: keep one space, not two.
+def _merge_gap(left: str, right: str, *, at_end: bool) -> str:
+    # Two separators meet where a word was dropped: keep one space, not two, none at the end.
+    if at_end and not right:
+        return left.rstrip(" \t")
     if not left or left[-1] in " \t":
         return left + right.lstrip(" \t") if left else right.lstrip(" \t")
     return left + right
