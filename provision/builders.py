@@ -55,7 +55,7 @@ def _hibari(sources: dict[str, Path], out_dir: Path) -> None:
 
 
 BUILDERS: dict[str, Builder] = {
-    "smollm2": Builder(version="1", run=_smollm2),
+    "smollm2": Builder(version="2", run=_smollm2),
     "nltk-data": Builder(version="1", run=_nltk_data),
     "minilm": Builder(version="1", run=_minilm),
     "whisper-ct2": Builder(version="1", run=_whisper_ct2),
