@@ -195,8 +195,8 @@ class BatchPanel(QWidget):
         self.progress.setValue(int(1000 * progress.fraction))
         self.status.setText(f"{progress.files_done}/{progress.files_total} files  "
                             f"{Path(progress.current).name}")
-        if progress.report is not None and self.table.rowCount() < len(progress.reports):
-            self._add_row(progress.report)
+        for report in progress.reports[self.table.rowCount():]:
+            self._add_row(report)
 
     def _add_row(self, report) -> None:
         row = self.table.rowCount()

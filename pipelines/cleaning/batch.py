@@ -5,7 +5,7 @@ import json
 import logging
 import os
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Iterator
 
@@ -120,7 +120,7 @@ def _one_file(path, size, out, options, batch, cancel, progress) -> Iterator[Bat
     try:
         for chunk_fraction in _clean_file(path, out, options, batch, report, cancel):
             progress.bytes_done = start_bytes + int(size * chunk_fraction)
-            yield progress
+            yield _snapshot(progress)
     except CancelledError:
         report.status, report.error = "cancelled", "cancelled by the user"
         _finish(progress, report, start_bytes + size)
@@ -128,7 +128,12 @@ def _one_file(path, size, out, options, batch, cancel, progress) -> Iterator[Bat
     except (GlassboxError, OSError, csv.Error) as error:
         report.status, report.error = "skipped", _reason(path, error)
         log.warning("Skipped %s: %s", path, report.error)
-    yield _finish(progress, report, start_bytes + size)
+    yield _snapshot(_finish(progress, report, start_bytes + size))
+
+
+def _snapshot(progress: BatchProgress) -> BatchProgress:
+    # The consumer may read it on another thread while this one goes on: hand out a copy.
+    return replace(progress, reports=list(progress.reports))
 
 
 def _finish(progress: BatchProgress, report: FileReport, bytes_done: int) -> BatchProgress:

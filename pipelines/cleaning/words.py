@@ -32,10 +32,13 @@ def join_segments(parts: list[str], removed: set[int]) -> str:
     return "".join(out)
 
 
+_CLOSING = tuple(".,;:!?)]}…")
+
+
 def _merge_gap(left: str, right: str, *, at_end: bool) -> str:
     # Two separators meet where a word was dropped: keep one space, not two, none at the end.
-    if at_end and not right:
-        return left.rstrip(" \t")
+    if (at_end and not right) or right[:1] in _CLOSING:
+        return left.rstrip(" \t") + right
     if not left or left[-1] in " \t":
         return left + right.lstrip(" \t") if left else right.lstrip(" \t")
     return left + right

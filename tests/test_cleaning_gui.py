@@ -1,0 +1,120 @@
+"""The Text cleaning tab with real models: live cleaning, diff, meter, options, batch, settings."""
+
+
+import pytest
+from PySide6.QtCore import QMimeData, QUrl
+
+from gui.cleaning_tab import CleaningTab
+from gui.settings import Key, settings
+
+
+@pytest.fixture
+def tab(qtbot):
+    widget = CleaningTab()
+    qtbot.addWidget(widget)
+    widget.live.setChecked(False)
+    yield widget
+    widget.shutdown()
+
+
+def set_steps(tab, *enabled):
+    tab.steps.set_steps(tab.steps.order(), set(enabled))
+
+
+def test_cleans_and_shows_meter_diff_and_pitfalls(tab):
+    set_steps(tab, "stopwords")
+    tab.input.setPlainText("This is not good at all.")
+
+    assert tab.wait_until_clean(60_000)
+    assert tab.output.toPlainText() == "good."
+    before, after, saved = tab.meter.value("tokens")
+    assert int(after) < int(before.replace(",", "")) and saved.endswith("%")
+    assert any("not" in tab.pitfalls.item(i).text() for i in range(tab.pitfalls.count()))
+    assert "line-through" in tab.diff_view.toHtml()
+    assert tab.input.extraSelections()  # removed words are marked in the input
+
+
+def test_keep_negations_and_editable_list(tab):
+    set_steps(tab, "stopwords")
+    tab.stopword_options.keep_negations.setChecked(True)
+    tab.stopword_options.words.setPlainText("this\nis\ngood")
+    tab.input.setPlainText("This is not good")
+
+    assert tab.wait_until_clean(60_000)
+    assert tab.output.toPlainText() == "not"
+
+
+def test_negation_warning_in_the_stopword_editor(tab):
+    tab.stopword_options.keep_negations.setChecked(False)
+    tab.stopword_options.load_default()
+
+    assert "not" in tab.stopword_options.warning.text()
+
+
+def test_invalid_regex_shows_an_error_and_valid_one_highlights(tab):
+    set_steps(tab, "regex")
+    tab.input.setPlainText("Room 101, floor 3")
+    tab.regex_options.pattern.setText("[0-")
+    tab.regex_options.pattern.textEdited.emit("[0-")
+
+    assert "Invalid regex pattern" in tab.regex_options.error.text()
+    tab.regex_options.pattern.setText(r"\d+")
+    tab.regex_options.pattern.textEdited.emit(r"\d+")
+    assert tab.regex_options.error.text() == ""
+    assert "2 match" in tab.regex_options.matches.text()
+    assert tab.wait_until_clean(60_000)
+    assert tab.output.toPlainText() == "Room , floor "
+
+
+def test_stemmer_table_marks_disagreements(tab):
+    set_steps(tab, "stem")
+    tab.input.setPlainText("university generalization")
+
+    assert tab.wait_until_clean(60_000)
+    words = [tab.stem_table.item(r, 0).text() for r in range(tab.stem_table.rowCount())]
+    assert words == ["university", "generalization"]
+    assert tab.stem_table.item(0, 1).text() == "univers"
+
+
+def test_reorder_steps_persists(qtbot, tab):
+    tab.steps.move("tidy", 0)
+
+    assert tab.steps.order()[0] == "tidy"
+    assert '"tidy"' in settings().value(Key.CLEANING_STEP_ORDER.value)
+    again = CleaningTab()
+    qtbot.addWidget(again)
+    assert again.steps.order()[0] == "tidy"
+    again.shutdown()
+
+
+def test_dropping_a_file_loads_it(tab, tmp_path):
+    source = tmp_path / "drop.txt"
+    source.write_bytes("Dropped “text” here".encode("cp1252"))
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(source))])
+
+    tab.input.insertFromMimeData(mime)
+    assert tab.input.toPlainText() == "Dropped “text” here"
+    assert "cp1252" in tab.status.text()
+
+
+def test_batch_panel_runs_and_reports(qtbot, tab, tmp_path):
+    (tmp_path / "a.txt").write_text("Alpha text.", encoding="utf-8")
+    (tmp_path / "b.txt").write_bytes(b"\x00\x01\x02binary")
+    set_steps(tab, "lower")
+    tab.batch.files.add_path(tmp_path)
+    tab.batch.out_path.setText(str(tmp_path / "out.jsonl"))
+
+    with qtbot.waitSignal(tab.batch.run_button.clicked, timeout=1000):
+        tab.batch.run_button.click()
+    qtbot.waitUntil(lambda: tab.batch.run_button.isEnabled(), timeout=30_000)
+    statuses = [tab.batch.table.item(r, 1).text() for r in range(tab.batch.table.rowCount())]
+    assert statuses == ["ok", "skipped"]
+    assert (tmp_path / "out.jsonl").read_text(encoding="utf-8").startswith('{"text": "alpha')
+
+
+def test_prepare_screenshot_shows_a_cleaned_sample(tab):
+    tab.prepare_screenshot()
+
+    assert tab.output.toPlainText()
+    assert tab.step_table.rowCount() == len(tab.steps.enabled_steps())
