@@ -71,3 +71,13 @@ def test_converted_tagger_tags_like_the_reference():
     tagged = dict(nltk_resources.pos_tagger().tag("They were running home".split()))
 
     assert tagged["running"] == "VBG" and tagged["were"] == "VBD"
+
+
+def test_fast_tagger_agrees_with_nltk():
+    from pipelines.cleaning.tagging import fast_tagger
+
+    sentences = [synset.definition().split() for synset in
+                 list(nltk_resources.wordnet().all_synsets("v"))[:1500]]
+    reference = [nltk_resources.pos_tagger().tag(words) for words in sentences]
+
+    assert [fast_tagger().tag(words) for words in sentences] == reference

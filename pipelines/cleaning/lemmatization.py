@@ -2,7 +2,8 @@
 
 import functools
 
-from pipelines.cleaning.nltk_resources import pos_tagger, sentence_splitter, wordnet
+from pipelines.cleaning.nltk_resources import sentence_splitter, wordnet
+from pipelines.cleaning.tagging import fast_tagger
 from pipelines.cleaning.words import match_case, segments, starts_sentence
 
 # Penn Treebank tag prefix -> WordNet part of speech. Other tags (DT, IN, PRP...) stay as is.
@@ -36,7 +37,7 @@ def _lemmatize_sentence(sentence: str, ctx) -> str:
     words = parts[1::2]
     if not words:
         return sentence
-    tags = [tag for _, tag in pos_tagger().tag(words)]
+    tags = [tag for _, tag in fast_tagger().tag(words)]
     for offset, (word, tag) in enumerate(zip(words, tags)):
         index = 2 * offset + 1
         new = _lemmatize_word(word, tag, index, parts)
@@ -65,5 +66,5 @@ def tag_words(text: str) -> list[tuple[str, str]]:
     for start, end in sentence_splitter().span_tokenize(text):
         words = segments(text[start:end])[1::2]
         if words:
-            tagged.extend(pos_tagger().tag(words))
+            tagged.extend(fast_tagger().tag(words))
     return tagged
