@@ -6,6 +6,7 @@
 TABS = [
     ("Text cleaning", "gui.cleaning_tab:CleaningTab"),
     ("Generate", "gui.generate_tab:GenerateTab"),
+    ("Audio", "gui.audio_tab:AudioTab"),
     ("Models", "gui.models_tab:ModelsTab"),
 ]
 

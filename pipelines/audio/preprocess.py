@@ -196,7 +196,8 @@ def shorten_pauses(clip: AudioClip, max_pause_s: float, top_db: float,
     max_frames = max(1, int(max_pause_s / FRAME_S))
     removed = 0
     for start, end in _runs(~loud):
-        if end - start > max_frames:
+        inner = start > 0 and end < loud.size  # silence at the ends is trimming's job
+        if inner and end - start > max_frames:
             cut_from, cut_to = (start + max_frames // 2) * frame, (end - max_frames // 2) * frame
             keep[cut_from:min(cut_to, clip.frames)] = False
             removed += max(0, min(cut_to, clip.frames) - cut_from)
