@@ -15,10 +15,16 @@ class Key(str, Enum):
     GENERATE_PROMPT = "generate/prompt"
     GENERATE_OPTIONS = "generate/options"
 
+    LIBRARY_FOLDER = "library/folder"
+    LIBRARY_HNSW = "library/hnsw"
+    LIBRARY_K = "library/k"
+    LIBRARY_MMR = "library/mmr"
+
     AUDIO_PREPROCESS = "audio/preprocess"
     AUDIO_TTS_TEXT = "audio/tts_text"
     AUDIO_MODEL = "audio/model"
     AUDIO_VIEW = "audio/view"
+
     CLEANING_STEP_ORDER = "cleaning/step_order"
     CLEANING_STEPS_ENABLED = "cleaning/steps_enabled"
     CLEANING_STEMMER = "cleaning/stemmer"

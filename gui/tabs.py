@@ -7,6 +7,7 @@ TABS = [
     ("Text cleaning", "gui.cleaning_tab:CleaningTab"),
     ("Generate", "gui.generate_tab:GenerateTab"),
     ("Audio", "gui.audio_tab:AudioTab"),
+    ("Library", "gui.library_tab:LibraryTab"),
     ("Models", "gui.models_tab:ModelsTab"),
 ]
 

@@ -118,6 +118,18 @@ class Library:
         raise GlassboxError(f"{len(matches)} documents are called {path_or_name!r}; give the "
                             "full path instead.")
 
+    def set_params(self, params: HnswParams) -> bool:
+        """New HNSW settings; True if the graph had to be rebuilt (M or ef_construction)."""
+        with self._write_lock:
+            old = self.index.params
+            if (old.m, old.ef_construction) == (params.m, params.ef_construction):
+                self.index.set_ef(params.ef)
+                return False
+            self.index = VectorIndex(self.store, params)
+            self.index.rebuilt_reason = "the HNSW settings changed"
+            self.index.rebuild()
+            return True
+
     # ------------------------------------------------------------------ reading
 
     def documents(self) -> list[DocumentRecord]:
