@@ -56,8 +56,8 @@ def compute_stats(clip: AudioClip, *, speech: bool = False) -> AudioStats:
         rms_dbfs=to_dbfs(level), clipped_samples=int(np.count_nonzero(
             np.abs(finite) >= CLIP_LEVEL)), nan_samples=nan_count,
         silence_fraction=float(np.mean(frame_levels < SILENCE_FRAME_DBFS)),
-        silent=level <= 0 or 20 * np.log10(max(level, 1e-10)) < SILENT_DBFS,
-        too_short=clip.frames < frame)
+        silent=bool(level <= 0 or 20 * np.log10(max(level, 1e-10)) < SILENT_DBFS),
+        too_short=bool(clip.frames < frame))
     stats.warnings = _warnings(stats, frame)
     if speech and not stats.silent:
         stats.speech_segments = speech_segments(mono, clip.sample_rate_hz)

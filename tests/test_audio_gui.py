@@ -1,0 +1,151 @@
+"""The Audio tab with real files, real models and (under .ci/with-audio-device) a real device."""
+
+import os
+
+import numpy as np
+import pytest
+import soundfile
+
+from pipelines.audio.wer import word_error_rate
+from tests.audio_fixtures import SENTENCE, hibari_speech  # noqa: F401
+
+WAIT_MS = 60_000
+
+
+@pytest.fixture
+def errors(monkeypatch):
+    """Errors the tab would show in a dialog, collected instead (a modal dialog would block)."""
+    shown = []
+    monkeypatch.setattr("gui.audio_tab.show_error",
+                        lambda parent, title, error: shown.append((title, str(error))))
+    return shown
+
+
+@pytest.fixture
+def tab(qtbot, errors):
+    from gui.audio_tab import AudioTab
+
+    widget = AudioTab()
+    qtbot.addWidget(widget)
+    yield widget
+    widget.shutdown()
+
+
+@pytest.fixture
+def speech_file(tmp_path, hibari_speech):
+    path = tmp_path / "speech.flac"
+    stereo = np.repeat(hibari_speech.samples, 2, axis=1)
+    soundfile.write(str(path), stereo, hibari_speech.sample_rate_hz)
+    return path
+
+
+def test_open_file_preprocess_and_see_a_b(qtbot, tab, speech_file):
+    tab.preprocess.mono.setChecked(True)
+    tab.preprocess.resample.setCurrentIndex(2)  # 16 kHz
+    assert tab.load_file(speech_file)
+    qtbot.waitUntil(lambda: tab.analysis is not None and tab.analysis.processed.channels == 1,
+                    timeout=WAIT_MS)
+    tab.wait_idle()
+
+    assert tab.stats.item(1, 0).text() == "24000 Hz"
+    assert tab.stats.item(1, 1).text() == "16000 Hz"
+    assert tab.stats.item(2, 0).text() == "2"
+    assert "Mixed the channels down to mono." in tab.notes.text()
+    for index in range(tab.view.count()):
+        tab.view.setCurrentIndex(index)  # every view draws without error
+    assert tab.analysis.features[1].mel_db.shape[0] == 64
+
+
+def test_transcription_streams_segments_and_exports(qtbot, tab, speech_file, tmp_path):
+    tab.load_file(speech_file)
+    qtbot.waitUntil(lambda: tab.analysis is not None, timeout=WAIT_MS)
+    tab.wait_idle()
+
+    tab.transcribe()
+    assert not tab.transcribe_button.isEnabled()
+    qtbot.waitUntil(lambda: tab.transcript is not None, timeout=WAIT_MS)
+    tab.wait_idle()
+
+    assert word_error_rate(SENTENCE, tab.transcript.text).wer <= 0.10
+    assert "dentist" in tab.transcript_view.toPlainText()
+    assert tab.progress.value() == 100
+    assert tab.transcribe_button.isEnabled()
+    tab.export_transcript(tmp_path / "t.vtt", "vtt")
+    assert (tmp_path / "t.vtt").read_text().startswith("WEBVTT")
+
+
+def test_silence_shows_no_speech(qtbot, tab, tmp_path):
+    path = tmp_path / "silence.wav"
+    soundfile.write(str(path), np.zeros(48000), 16000)
+    tab.load_file(path)
+    qtbot.waitUntil(lambda: tab.analysis is not None, timeout=WAIT_MS)
+    tab.wait_idle()
+    assert "silent" in tab.status.text()
+    tab.transcribe()
+    qtbot.waitUntil(lambda: tab.transcript is not None, timeout=WAIT_MS)
+    assert tab.transcript.no_speech
+    assert tab.transcript_view.toPlainText() == "No speech detected."
+
+
+def test_undecodable_file_is_one_message_and_keeps_the_current_audio(qtbot, tab, errors,
+                                                                     speech_file, tmp_path):
+    tab.load_file(speech_file)
+    bad = tmp_path / "broken.ogg"
+    bad.write_bytes(b"OggS but not really" * 20)
+    assert not tab.load_file(bad)
+    assert errors and "Could not decode broken.ogg as OGG" in errors[0][1]
+    assert tab.original.source == str(speech_file)
+
+
+def test_round_trip_check_shows_word_error_rate(qtbot, tab):
+    tab.tts_text.setPlainText(SENTENCE)
+    tab.speak(round_trip=True)
+    qtbot.waitUntil(lambda: hasattr(tab, "last_round_trip"), timeout=WAIT_MS)
+    tab.wait_idle()
+    assert tab.last_round_trip.wer <= 0.10
+    assert "Word error rate" in tab.tts_result.text()
+    assert tab.save_spoken.isEnabled()
+    assert tab.original is tab.spoken
+
+
+def test_empty_text_to_speak_is_reported(qtbot, tab, errors):
+    tab.tts_text.setPlainText("   ")
+    tab.speak(round_trip=False)
+    qtbot.waitUntil(lambda: tab.speak_button.isEnabled(), timeout=WAIT_MS)
+    assert errors and "empty" in errors[0][1]
+
+
+def test_send_to_text_cleaning(qtbot, errors, speech_file):
+    from gui.main_window import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    tab = window.tab_named("Audio")
+    cleaning = window.tab_named("Text cleaning")
+    tab.load_file(speech_file)
+    qtbot.waitUntil(lambda: tab.analysis is not None, timeout=WAIT_MS)
+    tab.wait_idle()
+    tab.transcribe()
+    qtbot.waitUntil(lambda: tab.transcript is not None, timeout=WAIT_MS)
+    tab.send_to_cleaning()
+    if cleaning is not None:
+        assert "dentist" in cleaning.input.toPlainText()
+        assert window.tabs.currentWidget() is cleaning
+    window.close()
+
+
+@pytest.mark.audio_device
+@pytest.mark.skipif(not os.environ.get("GLASSBOX_AUDIO_DEVICE"),
+                    reason="run under .ci/with-audio-device for a virtual input")
+def test_record_button_records_from_the_device_with_a_live_meter(qtbot, tab):
+    tab.devices.refresh()
+    assert tab.devices.device_index() is not None
+    tab.record_button.setChecked(True)
+    qtbot.waitUntil(lambda: tab._recorder is not None and tab._recorder.recorded_s > 1.0,
+                    timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: tab.meter.value() > -60, timeout=WAIT_MS)
+    tab.record_button.setChecked(False)
+    qtbot.waitUntil(lambda: tab.analysis is not None, timeout=WAIT_MS)
+    tab.wait_idle()
+    assert tab.original.duration_s > 1.0
+    assert "recording" in tab.source_label.text()
