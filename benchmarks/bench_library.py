@@ -10,7 +10,7 @@ against exact search by matrix product. Memory is the saved index size per vecto
 a million, and the process's resident growth while building.
 
     .venv/bin/python benchmarks/bench_library.py [--sizes 10000 100000] [--million]
-        [--skip-ingest] [--json FILE]
+        [--skip-ingest] [--data clustered|uniform] [--json FILE]
 """
 
 import argparse
@@ -89,15 +89,22 @@ def exact_top(vectors: np.ndarray, queries: np.ndarray, k: int) -> list[set]:
     return truth
 
 
-def bench_vectors(n: int, seed: int = 0) -> dict:
+def uniform_vectors(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Directions drawn uniformly: no structure at all, the hardest case for any graph index."""
+    out = rng.normal(size=(n, DIMENSIONS)).astype(np.float32)
+    return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+def bench_vectors(n: int, seed: int = 0, data: str = "clustered") -> dict:
     import hnswlib
 
     from pipelines.library.vector_index import HnswParams
 
     params = HnswParams()
     rng = np.random.default_rng(seed)
-    data = clustered_vectors(n + QUERIES, rng)
-    vectors, queries = data[:n], data[n:]
+    points = clustered_vectors(n + QUERIES, rng) if data == "clustered" else \
+        uniform_vectors(n + QUERIES, rng)
+    vectors, queries = points[:n], points[n:]
     truth = exact_top(vectors, queries, 10)
 
     process = psutil.Process()
@@ -115,7 +122,7 @@ def bench_vectors(n: int, seed: int = 0) -> dict:
         index.save_index(str(path))
         size_bytes = path.stat().st_size
 
-    result = {"n": n, "build_s": round(build_s, 1),
+    result = {"n": n, "data": data, "build_s": round(build_s, 1),
               "index_bytes_per_million": int(size_bytes / n * 1e6),
               "build_rss_growth_bytes_per_million": int(rss_growth / n * 1e6),
               "float32_vectors_bytes_per_million": DIMENSIONS * 4 * 1_000_000,
@@ -153,6 +160,8 @@ def main() -> None:
     parser.add_argument("--million", action="store_true", help="also 1,000,000 vectors "
                                                                "(about 40 min here)")
     parser.add_argument("--skip-ingest", action="store_true")
+    parser.add_argument("--data", choices=["clustered", "uniform"], default="clustered",
+                        help="synthetic vectors around centres (default) or uniform directions")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = parser.parse_args()
 
@@ -163,7 +172,7 @@ def main() -> None:
     sizes = args.sizes + ([1_000_000] if args.million else [])
     results["vectors"] = []
     for n in sizes:
-        results["vectors"].append(bench_vectors(n))
+        results["vectors"].append(bench_vectors(n, data=args.data))
         print(json.dumps(results["vectors"][-1]), flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))

@@ -147,6 +147,8 @@ def _pdf_reader(path: Path, data: bytes):
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
+    # pypdf logs each repair it tries; the one outcome that matters is reported to the user.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
     except (PdfReadError, ValueError, KeyError, TypeError, IndexError, OSError) as error:
