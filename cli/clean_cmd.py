@@ -54,7 +54,10 @@ def register(subparsers) -> None:
 
 
 def clean(args) -> int:
+    from pipelines.cleaning.pipeline import validate
+
     options = _options(args)
+    validate(options)
     if args.batch:
         return _batch(args, options)
     return _single(args, options)

@@ -15,8 +15,7 @@ from inference.errors import CancelledError
 
 log = logging.getLogger(__name__)
 
-REPORT_COLUMNS = ("File", "Status", "Encoding", "Records", "Chars before -> after",
-                  "Tokens before -> after", "Note")
+REPORT_COLUMNS = ("File", "Status", "Encoding", "Records", "Chars", "Tokens", "Note")
 
 
 class FileList(QListWidget):
@@ -76,17 +75,21 @@ class BatchPanel(QWidget):
         top.addWidget(self.files, 1)
         top.addLayout(buttons)
 
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addLayout(self._form())
-        layout.addLayout(self._run_row())
+        left = QVBoxLayout()
+        left.addLayout(top, 1)
+        left.addLayout(self._form())
+        left.addLayout(self._run_row())
         self.table = QTableWidget(0, len(REPORT_COLUMNS))
         self.table.setHorizontalHeaderLabels(REPORT_COLUMNS)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.setToolTip("One row per file. A file that cannot be read is skipped with the "
-                              "reason; the others still complete.")
-        layout.addWidget(self.table, 2)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setToolTip("One row per file; chars and tokens are before -> after. A file "
+                              "that cannot be read is skipped with the reason; the others "
+                              "still complete.")
+        layout = QHBoxLayout(self)
+        layout.addLayout(left, 2)
+        layout.addWidget(self.table, 3)
 
     def _form(self) -> QFormLayout:
         form = QFormLayout()
@@ -113,7 +116,7 @@ class BatchPanel(QWidget):
         form.addRow("Output JSONL", out_row)
         return form
 
-    def _run_row(self) -> QHBoxLayout:
+    def _run_row(self) -> QVBoxLayout:
         self.run_button = QPushButton("Clean batch")
         self.run_button.setToolTip("Clean every file with the steps ticked on the left.")
         self.run_button.clicked.connect(self.start)
@@ -122,13 +125,17 @@ class BatchPanel(QWidget):
         self.cancel_button.clicked.connect(self.cancel)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
-        self.status = QLabel("")
+        self.progress.setFormat("%p%")
+        self.status = QLabel("Add files or a folder, choose the output, then Clean batch.")
+        self.status.setWordWrap(True)
         row = QHBoxLayout()
         for widget in (self.run_button, self.cancel_button):
             row.addWidget(widget)
         row.addWidget(self.progress, 1)
-        row.addWidget(self.status)
-        return row
+        column = QVBoxLayout()
+        column.addLayout(row)
+        column.addWidget(self.status)
+        return column
 
     def _add_files(self) -> None:
         names, _ = QFileDialog.getOpenFileNames(self, "Files to clean", "",
@@ -152,10 +159,12 @@ class BatchPanel(QWidget):
     def start(self) -> None:
         """Run the batch on a worker thread."""
         from pipelines.cleaning.batch import BatchOptions, run_batch
+        from pipelines.cleaning.pipeline import validate
 
         try:
             inputs, out = self._inputs_and_out()
             options = self._options_source()
+            validate(options)
             batch = BatchOptions(csv_column=self.csv_column.text().strip() or "text",
                                  jsonl_field=self.jsonl_field.text().strip() or "text",
                                  records=self.records.currentText())
@@ -211,6 +220,7 @@ class BatchPanel(QWidget):
             if report.status != "ok":
                 item.setForeground(Qt.GlobalColor.darkRed)
             self.table.setItem(row, column, item)
+        self.table.resizeColumnsToContents()
 
     def _finished(self, error) -> None:
         self._set_running(False)

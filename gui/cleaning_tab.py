@@ -151,6 +151,11 @@ class CleaningTab(QWidget):
         panes = QSplitter(Qt.Orientation.Horizontal)
         panes.addWidget(_group("Input", self.input))
         panes.addWidget(_group("Output", self.output))
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addWidget(panes, 1)
+        top_layout.addWidget(_legend())
         self.views = QTabWidget()
         self.views.addTab(self._diff_view(), "Word diff")
         self.views.addTab(self._stemmer_view(), "Stemmers")
@@ -158,9 +163,9 @@ class CleaningTab(QWidget):
         self.batch = BatchPanel(self.current_options)
         self.views.addTab(self.batch, "Batch")
         centre = QSplitter(Qt.Orientation.Vertical)
-        centre.addWidget(panes)
+        centre.addWidget(top)
         centre.addWidget(self.views)
-        centre.setSizes([380, 300])
+        centre.setSizes([430, 250])
         return centre
 
     def _diff_view(self) -> QWidget:
@@ -176,6 +181,8 @@ class CleaningTab(QWidget):
         self.stem_table = QTableWidget(0, 4)
         self.stem_table.setHorizontalHeaderLabels(["Word", "Porter", "Snowball", "Lancaster"])
         self.stem_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.stem_table.verticalHeader().setVisible(False)
+        self.stem_table.verticalHeader().setDefaultSectionSize(22)
         self.stem_table.setToolTip("Every distinct word of the input through all three "
                                    "stemmers. Amber rows: the stemmers disagree. Red cells: "
                                    "the stem is not an English word (over-stemming).")
@@ -190,6 +197,7 @@ class CleaningTab(QWidget):
         self.step_table.setHorizontalHeaderLabels(
             ["Step", "Changed", "Removed", "Characters", "Time (ms)", "Examples"])
         self.step_table.horizontalHeader().setStretchLastSection(True)
+        self.step_table.verticalHeader().setVisible(False)
         self.step_table.setToolTip("What each step did, in the order it ran.")
         return self.step_table
 
@@ -293,7 +301,8 @@ class CleaningTab(QWidget):
         self._show_stem_rows()
         self._highlight_input()
         seconds = sum(report.seconds for report in result.steps)
-        self.status.setText(f"Cleaned with {len(result.steps)} step(s) in {seconds:.2f} s")
+        self.status.setText(f"Cleaned with {len(result.steps)} step(s) in "
+                            f"{1000 * seconds:,.0f} ms")
 
     # ---------------------------------------------------------------- display
 
@@ -510,6 +519,15 @@ def _group(title: str, widget: QWidget) -> QGroupBox:
     layout.setContentsMargins(4, 4, 4, 4)
     layout.addWidget(widget)
     return box
+
+
+def _legend() -> QLabel:
+    swatches = [(REMOVED, "removed"), (CHANGED, "changed"), (ADDED, "added"),
+                (MATCH, "regex match")]
+    label = QLabel("  ".join(f'<span style="background:{colour.name()}">&nbsp;{name}&nbsp;'
+                             "</span>" for colour, name in swatches))
+    label.setToolTip("How the input and output panes mark what the steps did, word by word.")
+    return label
 
 
 def _info_page(name: str) -> QWidget:

@@ -7,7 +7,7 @@ import threading
 import psutil
 import pytest
 
-from inference.errors import CancelledError, InputFileError
+from inference.errors import CancelledError, InputFileError, InvalidSettingError
 from pipelines.cleaning.batch import BatchOptions, run_batch
 from pipelines.cleaning.encodings import detect_encoding, read_text
 from pipelines.cleaning.options import CleaningOptions
@@ -135,3 +135,12 @@ def test_fifty_megabytes_stream_in_bounded_memory(tmp_path):
     assert max(growth) < 100e6
     assert growth[-1] - growth[4] < 20e6
     assert progress.totals.after.words < progress.totals.before.words
+
+
+def test_invalid_pattern_stops_the_batch_before_any_file(tmp_path):
+    make_inputs(tmp_path / "in")
+    options = CleaningOptions(steps=("regex",), pattern="[a-")
+
+    with pytest.raises(InvalidSettingError, match="Invalid regex pattern"):
+        list(run_batch([tmp_path / "in"], tmp_path / "out.jsonl", options))
+    assert not (tmp_path / "out.jsonl").exists()

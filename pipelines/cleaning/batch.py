@@ -12,7 +12,7 @@ from typing import Iterator
 from inference.errors import CancelledError, GlassboxError, InputFileError, InvalidSettingError
 from pipelines.cleaning.encodings import decode_error, open_text
 from pipelines.cleaning.options import CleaningOptions
-from pipelines.cleaning.pipeline import CleanTotals, read_chunks
+from pipelines.cleaning.pipeline import CleanTotals, read_chunks, validate
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +91,7 @@ def run_batch(inputs: list[Path], out_path: Path, options: CleaningOptions,
               batch: BatchOptions = BatchOptions(),
               cancel: threading.Event | None = None) -> Iterator[BatchProgress]:
     """Clean every input into out_path (JSONL); unreadable files are reported and skipped."""
+    validate(options)
     files = collect_inputs(inputs)
     sizes = [_size(path) for path in files]
     progress = BatchProgress(0, len(files), 0, sum(sizes), "")
@@ -121,8 +122,9 @@ def _one_file(path, size, out, options, batch, cancel, progress) -> Iterator[Bat
         for chunk_fraction in _clean_file(path, out, options, batch, report, cancel):
             progress.bytes_done = start_bytes + int(size * chunk_fraction)
             yield _snapshot(progress)
-    except CancelledError:
-        report.status, report.error = "cancelled", "cancelled by the user"
+    except (CancelledError, InvalidSettingError) as error:
+        # Not this file's fault: a cancel or a setting error ends the whole batch.
+        report.status, report.error = "cancelled", str(error)
         _finish(progress, report, start_bytes + size)
         raise
     except (GlassboxError, OSError, csv.Error) as error:

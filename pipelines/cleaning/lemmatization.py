@@ -1,6 +1,7 @@
 """WordNet lemmatization, part-of-speech aware: the tagger decides verb, noun, adjective, adverb."""
 
 import functools
+import re
 
 from pipelines.cleaning.nltk_resources import sentence_splitter, wordnet
 from pipelines.cleaning.tagging import fast_tagger
@@ -10,6 +11,8 @@ from pipelines.cleaning.words import match_case, segments, starts_sentence
 _WORDNET_POS = {"J": "a", "V": "v", "N": "n", "R": "r"}
 _PROPER_NOUN_TAGS = {"NNP", "NNPS"}
 MAX_LEMMA_CHARS = 64
+MAX_PUNKT_CHARS = 20_000
+_LINE_RE = re.compile(r"[^\n]+")
 
 
 @functools.lru_cache(maxsize=1 << 18)
@@ -24,12 +27,35 @@ def lemma(word: str, pos: str) -> str:
 def lemmatize_text(text: str, ctx) -> str:
     """Lemmatize sentence by sentence (the tagger needs a sentence's context)."""
     out, position = [], 0
-    for start, end in sentence_splitter().span_tokenize(text):
+    for start, end in sentence_spans(text):
         out.append(text[position:start])
         out.append(_lemmatize_sentence(text[start:end], ctx))
         position = end
     out.append(text[position:])
     return "".join(out)
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence, found by Punkt line by line.
+
+    The spans are listed before any tagging starts: NLTK bounds Punkt's regex by wall-clock
+    time, and a lazily consumed iterator would count our own work (and WordNet's first load)
+    against that limit. Very long lines are cut at a space so each call stays small.
+    """
+    splitter = sentence_splitter()
+    spans = []
+    for line in _LINE_RE.finditer(text):
+        for offset, piece in _pieces(line.group(), line.start()):
+            spans.extend((offset + a, offset + b) for a, b in splitter.span_tokenize(piece))
+    return spans
+
+
+def _pieces(line: str, offset: int):
+    while len(line) > MAX_PUNKT_CHARS:
+        cut = line.rfind(" ", 0, MAX_PUNKT_CHARS) + 1 or MAX_PUNKT_CHARS
+        yield offset, line[:cut]
+        line, offset = line[cut:], offset + cut
+    yield offset, line
 
 
 def _lemmatize_sentence(sentence: str, ctx) -> str:
@@ -63,7 +89,7 @@ def _lemmatize_word(word: str, tag: str, index: int, parts: list[str]) -> str:
 def tag_words(text: str) -> list[tuple[str, str]]:
     """(word, Penn tag) for every word, sentence by sentence, for the GUI and tests."""
     tagged = []
-    for start, end in sentence_splitter().span_tokenize(text):
+    for start, end in sentence_spans(text):
         words = segments(text[start:end])[1::2]
         if words:
             tagged.extend(fast_tagger().tag(words))

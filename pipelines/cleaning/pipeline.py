@@ -11,7 +11,8 @@ from pipelines.cleaning.contractions_step import expand_contractions
 from pipelines.cleaning.lemmatization import lemmatize_text
 from pipelines.cleaning.normalize import lowercase, tidy, unicode_normalize
 from pipelines.cleaning.options import CleaningOptions
-from pipelines.cleaning.regex_step import apply_regex
+from pipelines.cleaning.regex_step import apply_regex, compile_pattern
+from pipelines.cleaning.regex_step import resolve as resolve_regex
 from pipelines.cleaning.report import PITFALL_TEXT, Pitfall, PitfallLog, StepReport
 from pipelines.cleaning.stemming import stem_text
 from pipelines.cleaning.stopwords_step import remove_stopwords
@@ -100,6 +101,13 @@ class CleanResult:
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
+
+
+def validate(options: CleaningOptions) -> None:
+    """Fail early, before any text is read, on settings that would fail every text."""
+    if "regex" in options.steps:
+        pattern, _ = resolve_regex(options)
+        compile_pattern(pattern)
 
 
 def run_steps(text: str, options: CleaningOptions, reports: dict[str, StepReport],
