@@ -109,15 +109,17 @@ def test_the_cache_gives_the_same_logits_as_a_full_pass(generator):
     np.testing.assert_allclose(logits, full, atol=2e-3)
 
 
-def test_left_padding_in_a_batch_changes_nothing(generator):
-    decoder = generator.decoder
+def test_left_padding_in_a_batch_changes_nothing():
+    # float32: the 4-bit model rounds activations to int8, which magnifies the tiny float
+    # differences between batch shapes (same top token, logits off by up to ~1).
+    decoder = load_generator("smollm2-135m-instruct-f32").decoder
     short = PROMPT_IDS[4:]
     alone, _ = decoder.forward(np.array([short]), np.ones((1, len(short))),
                                decoder.empty_cache(1))
     padded = np.array([[2] * 4 + short, PROMPT_IDS])
     mask = np.array([[0] * 4 + [1] * len(short), [1] * len(PROMPT_IDS)])
     batch, _ = decoder.forward(padded, mask, decoder.empty_cache(2))
-    np.testing.assert_allclose(batch[0], alone[0], atol=2e-3)
+    np.testing.assert_allclose(batch[0], alone[0], atol=1e-3)
 
 
 def test_the_chat_template_wraps_the_prompt(generator):
@@ -131,21 +133,20 @@ def test_the_chat_template_wraps_the_prompt(generator):
 def test_bad_prompts_and_settings_say_what_is_wrong(generator):
     with pytest.raises(InvalidSettingError, match="empty"):
         generator.generate("", GenerationOptions())
-    with pytest.raises(InvalidSettingError, match="at most 8192"):
-        generator.prompt_ids("word " * 9000)
     with pytest.raises(InvalidSettingError, match="temperature"):
         GenerationOptions(strategy="sample", temperature=-1)
     with pytest.raises(InvalidSettingError, match="strategy"):
         GenerationOptions(strategy="telepathy")
 
 
-def test_a_long_generation_is_capped_by_the_context(generator):
-    options = GenerationOptions(max_new_tokens=100_000)
-    prompt = "word " * 8180
-    events = generator.stream(prompt, options)
-    start = next(events)
-    assert start.prompt_tokens > 8000
-    events.close()
+def test_a_long_generation_is_capped_by_the_context(generator, monkeypatch):
+    # A small context stands in for 8192 tokens, which would take minutes to fill here.
+    monkeypatch.setattr(generator, "context_length", len(PROMPT_IDS) + 5)
+    result = generator.generate(PROMPT, GenerationOptions(max_new_tokens=100_000))
+    assert len(result.tokens) <= 5
+    assert any("context length" in note for note in result.notes)
+    with pytest.raises(InvalidSettingError, match="reads at most"):
+        generator.prompt_ids(PROMPT + PROMPT)
 
 
 @pytest.fixture()
