@@ -55,6 +55,10 @@ def run(argv: list[str], launch_gui: Callable[[argparse.Namespace], int]) -> int
     except KeyboardInterrupt:
         print("glassbox: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`); nothing more to say, and nowhere to say it.
+        sys.stdout = None
+        return 0
 
 
 def _configure_logging(verbose: bool) -> None:
