@@ -147,6 +147,13 @@ def test_every_stemmer_survives_odd_words(name, word):
     assert isinstance(stem, str) and stem
 
 
+def test_a_ten_thousand_character_word_is_really_stemmed():
+    word = "relational" * 1000
+
+    assert stem_word("porter", word) != word
+    assert len(stem_word("snowball", word)) < len(word)
+
+
 def test_stemmer_comparison_marks_disagreement_and_non_words():
     rows = {row.word: row for row in compare_stemmers("university generalization running")}
 

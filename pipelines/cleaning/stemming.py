@@ -10,8 +10,9 @@ from pipelines.cleaning.words import WORD_RE, looks_like_name, map_words
 log = logging.getLogger(__name__)
 
 STEMMER_NAMES = ("porter", "snowball", "lancaster")
-# No English word is this long; longer "words" (hashes, base64) are left alone, not stemmed.
-MAX_STEM_CHARS = 64
+# Stemmers handle a 10,000-character word in milliseconds; far beyond that (a base64 blob
+# with no spaces) stemming is pointless and the cache would hold huge strings.
+MAX_STEM_CHARS = 100_000
 
 
 @functools.cache
