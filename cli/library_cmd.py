@@ -59,18 +59,23 @@ def _common(parser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
-def _open(args):
+def _open(args, *, create: bool = False):
+    from inference.errors import GlassboxError
     from pipelines.library.library import Library, library_folder
+    from pipelines.library.store import DB_NAME
 
     folder = Path(args.library).expanduser() if args.library else library_folder(
         args.name or "default")
+    if not create and not (folder / DB_NAME).exists():
+        raise GlassboxError(f"There is no library in {folder}; create it by adding documents: "
+                            f"glassbox library add PATH --library \"{folder}\"")
     return Library(folder)
 
 
 def add_documents(args) -> int:
     from pipelines.library.ingest import FileReport
 
-    library = _open(args)
+    library = _open(args, create=True)
     reports = []
     try:
         for event in library.add([Path(p) for p in args.paths]):

@@ -190,10 +190,27 @@ def test_cli_add_list_stats_remove(tmp_path, capsys):
     assert listed == []
 
 
-def test_cli_errors_are_one_sentence(tmp_path, capsys):
+def test_cli_errors_are_one_sentence(library_dir, capsys):
     code, _, err = _cli_json(capsys, "library", "remove", "nothing.pdf", "--library",
-                             str(tmp_path / "lib"))
+                             str(library_dir))
 
     assert code == 2
     assert err.startswith("glassbox: error: No document 'nothing.pdf'")
     assert len(err.strip().splitlines()) == 1
+
+
+def test_cli_refuses_a_library_that_does_not_exist(tmp_path, capsys):
+    code, _, err = _cli_json(capsys, "search", "anything", "--library", str(tmp_path / "typo"))
+
+    assert code == 2 and "There is no library in" in err
+    assert not (tmp_path / "typo").exists()
+
+
+def test_damaged_database_is_one_clear_error(tmp_path, capsys):
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    (folder / "library.sqlite3").write_bytes(b"this is not a database" * 100)
+
+    code, _, err = _cli_json(capsys, "library", "list", "--library", str(folder))
+
+    assert code == 2 and "file is not a database" in err and str(folder) in err
