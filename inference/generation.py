@@ -186,10 +186,11 @@ class _Run:
         if budget < options.max_new_tokens:
             self.notes.append(f"max_new_tokens cut to {budget} by the model's context length.")
 
-    def prefill(self, batch: int = 1) -> tuple[np.ndarray, list[np.ndarray], float]:
+    def prefill(self) -> tuple[np.ndarray, list[np.ndarray], float]:
+        """Read the prompt in one pass: its last logits, the cache, and the seconds it took."""
         started = time.perf_counter()
-        ids = np.array([self.prompt_ids] * batch, dtype=np.int64)
-        logits, cache = self.decoder.forward(ids, np.ones_like(ids), self.decoder.empty_cache(batch))
+        ids = np.array([self.prompt_ids], dtype=np.int64)
+        logits, cache = self.decoder.forward(ids, np.ones_like(ids), self.decoder.empty_cache(1))
         return logits, cache, time.perf_counter() - started
 
     def top(self, probs: np.ndarray) -> list[tuple[str, float]]:
