@@ -1,4 +1,4 @@
-"""The Models tab: every model, where it came from, its licence, and whether its files are intact."""
+"""The Models tab: every model, its source and licence, and whether its files are intact."""
 
 import threading
 
