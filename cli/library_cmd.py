@@ -73,12 +73,14 @@ def _open(args, *, create: bool = False):
 
 
 def add_documents(args) -> int:
-    from pipelines.library.ingest import FileReport
+    from pipelines.library.ingest import FileReport, IngestPlan
 
     library = _open(args, create=True)
     reports = []
     try:
         for event in library.add([Path(p) for p in args.paths]):
+            if isinstance(event, IngestPlan) and not args.json:
+                print(f"plan: {event.summary()}", flush=True)
             if isinstance(event, FileReport):
                 reports.append(event)
                 if not args.json:

@@ -19,7 +19,7 @@ from gui.library_views import DocumentView, EmbeddingMap, IndexPanel, _table
 from gui.settings import Key, settings
 from gui.workers import StreamWorker, wait_for
 from pipelines.library.answer import AskOptions, ask
-from pipelines.library.ingest import FileReport, IngestProgress
+from pipelines.library.ingest import FileReport, IngestPlan, IngestProgress
 from pipelines.library.library import Library, library_folder, library_names
 from pipelines.library.search import SearchOptions
 from pipelines.library.vector_index import HnswParams
@@ -39,6 +39,7 @@ class LibraryTab(QWidget):
         self.library: Library | None = None
         self._ingest: StreamWorker | None = None
         self._ingest_cancel = threading.Event()
+        self._plan = ""
         self._query: StreamWorker | None = None
         self._aux: StreamWorker | None = None
         self._answer = None
@@ -298,7 +299,10 @@ class LibraryTab(QWidget):
         self._ingest.start()
 
     def _on_ingest_event(self, event) -> None:
-        if isinstance(event, IngestProgress):
+        if isinstance(event, IngestPlan):
+            self._plan = event.summary()
+            self.progress_label.setText(f"Plan: {self._plan}.")
+        elif isinstance(event, IngestProgress):
             within = event.chunks_done / event.chunks_total if event.chunks_total else 0.0
             share = (event.file_number - 1 + within) / max(event.file_count, 1)
             self.progress.setValue(int(100 * share))
@@ -332,7 +336,8 @@ class LibraryTab(QWidget):
             status = self.report.item(row, 1).text()
             counts[status] = counts.get(status, 0) + 1
         summary = ", ".join(f"{n} {s}" for s, n in counts.items()) or "no files found"
-        self.progress_label.setText(f"Done: {summary}.")
+        plan = f" (Plan: {self._plan}.)" if self._plan else ""
+        self.progress_label.setText(f"Done: {summary}.{plan}")
         self.refresh_documents()
         if error is not None:
             show_error(self, "Adding documents failed", error)

@@ -48,6 +48,18 @@ class IngestProgress:
 
 
 @dataclass
+class IngestPlan:
+    """The preflight: how many files are new, changed, unchanged, unsupported or missing."""
+
+    counts: dict[str, int]
+
+    def summary(self) -> str:
+        total = sum(self.counts.values())
+        parts = ", ".join(f"{n} {label}" for label, n in self.counts.items() if n)
+        return f"{total} file(s): {parts}" if total else "no files found"
+
+
+@dataclass
 class Planned:
     path: Path
     action: str  # "new", "changed" or a final FileReport status
@@ -109,9 +121,10 @@ class Ingest:
             return Planned(path, UNCHANGED, "already in the library, unchanged (same content)")
         return Planned(path, "changed", sha256=digest)
 
-    def run(self) -> Iterator[FileReport | IngestProgress]:
+    def run(self) -> Iterator[FileReport | IngestProgress | IngestPlan]:
         """Process every file; one bad file is reported and never stops the batch."""
         plans = self.preflight()
+        yield _plan_summary(plans)
         try:
             for number, plan in enumerate(plans, start=1):
                 if self.cancel.is_set():
@@ -173,3 +186,12 @@ class Ingest:
             self.library.index.save()
             self._last_save = time.monotonic()
         return chunks
+
+
+def _plan_summary(plans: list[Planned]) -> IngestPlan:
+    labels = {"new": "new", "changed": "changed", UNCHANGED: "unchanged",
+              SKIPPED: "unsupported", FAILED: "missing"}
+    counts = {label: 0 for label in labels.values()}
+    for plan in plans:
+        counts[labels[plan.action]] += 1
+    return IngestPlan(counts)

@@ -12,7 +12,7 @@ from inference import paths
 from inference.errors import GlassboxError, InvalidSettingError
 from pipelines.documents.chunking import ChunkOptions
 from pipelines.documents.readers import DocumentText
-from pipelines.library.ingest import FileReport, Ingest, IngestProgress
+from pipelines.library.ingest import FileReport, Ingest, IngestPlan, IngestProgress
 from pipelines.library.search import Hit, SearchOptions, hybrid_search
 from pipelines.library.store import DocumentRecord, LibraryStore
 from pipelines.library.vector_index import HnswParams, VectorIndex
@@ -73,8 +73,8 @@ class Library:
     # ------------------------------------------------------------------ ingest
 
     def add(self, paths: list[Path], *, cancel: threading.Event | None = None
-            ) -> Iterator[FileReport | IngestProgress]:
-        """Add files and folders, yielding progress and one FileReport per file."""
+            ) -> Iterator[FileReport | IngestProgress | IngestPlan]:
+        """Add files and folders: the preflight plan, progress, and one FileReport per file."""
         with self._write_lock:
             yield from Ingest(self, paths, cancel=cancel).run()
 
