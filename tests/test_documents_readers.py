@@ -9,7 +9,7 @@ from inference.errors import InputFileError
 from pipelines.documents.readers import read_document
 from tests.fixtures.documents import (ASTRONOMY, COOKING, CP1252_TEXT, GARDENING,
                                       make_corrupt_pdf, make_docx, make_encrypted_pdf, make_pdf,
-                                      make_scanned_pdf)
+                                      make_repairable_pdf, make_scanned_pdf)
 
 
 def test_pdf_keeps_pages_and_their_offsets(tmp_path):
@@ -21,6 +21,12 @@ def test_pdf_keeps_pages_and_their_offsets(tmp_path):
     assert "Moon orbits" in document.text[first.start:first.end]
     assert "Tomatoes" in document.text[second.start:second.end]
     assert document.page_at(document.text.index("Tomatoes")) == 2
+
+
+def test_pdf_with_a_broken_cross_reference_is_repaired(tmp_path):
+    document = read_document(make_repairable_pdf(tmp_path / "repairable.pdf"))
+
+    assert "Moon orbits the Earth" in document.text
 
 
 def test_docx_paragraphs_and_tables_are_read(tmp_path):

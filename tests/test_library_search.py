@@ -214,3 +214,19 @@ def test_damaged_database_is_one_clear_error(tmp_path, capsys):
     code, _, err = _cli_json(capsys, "library", "list", "--library", str(folder))
 
     assert code == 2 and "file is not a database" in err and str(folder) in err
+
+
+def test_named_libraries_live_in_the_user_data_folder(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("GLASSBOX_DATA_DIR", str(tmp_path / "data"))
+    note = tmp_path / "moon.md"
+    note.write_text(ASTRONOMY, encoding="utf-8")
+
+    code, reports, _ = _cli_json(capsys, "library", "add", str(note), "--name", "work notes",
+                                 "--json")
+    _, listed, _ = _cli_json(capsys, "library", "list", "--name", "work notes", "--json")
+    code_other, _, err = _cli_json(capsys, "library", "list", "--name", "other")
+
+    assert code == 0 and reports[0]["status"] == "added"
+    assert (tmp_path / "data" / "libraries" / "work notes" / "library.sqlite3").exists()
+    assert [d["name"] for d in listed] == ["moon.md"]
+    assert code_other == 2 and "There is no library" in err
