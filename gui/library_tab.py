@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, Q
                                QTableWidgetItem, QTabWidget, QTextBrowser, QVBoxLayout, QWidget)
 
 from gui.errors import show_error
-from gui.library_views import DocumentView, EmbeddingMap, IndexPanel, _table
+from gui.library_views import DocumentView, EmbeddingMap, IndexPanel, make_table
 from gui.settings import Key, settings
 from gui.workers import StreamWorker, wait_for
 from pipelines.library.answer import AskOptions, ask
@@ -80,7 +80,8 @@ class LibraryTab(QWidget):
         return bar
 
     def _left_column(self) -> QWidget:
-        self.documents = _table(["Document", "Format", "Pages", "Chunks", "Notes"], stretch=0)
+        self.documents = make_table(["Document", "Format", "Pages", "Chunks", "Notes"],
+                                    stretch=0)
         self.documents.setToolTip("Drop files or folders anywhere on this tab to add them.")
         self.documents.cellDoubleClicked.connect(self._open_document_row)
         self.remove_button = _button("Remove selected", self._remove_selected)
@@ -91,7 +92,7 @@ class LibraryTab(QWidget):
         self.progress_label.setWordWrap(True)
         self.cancel_button = _button("Cancel", self._cancel_ingest)
         self.cancel_button.setEnabled(False)
-        self.report = _table(["File", "Status", "Chunks", "Message"], stretch=3)
+        self.report = make_table(["File", "Status", "Chunks", "Message"], stretch=3)
 
         column = QWidget()
         layout = QVBoxLayout(column)
@@ -150,7 +151,7 @@ class LibraryTab(QWidget):
             bar.addWidget(widget)
         bar.setStretch(0, 1)
 
-        self.results = _table(["#", "Source", "Page", "Fused (RRF)", "Cosine", "BM25",
+        self.results = make_table(["#", "Source", "Page", "Fused (RRF)", "Cosine", "BM25",
                                "Passage"], stretch=6)
         self.results.cellDoubleClicked.connect(lambda row, _c: self._open_hit(row))
         self.results.setToolTip("Fused: reciprocal-rank fusion of the two lists. Cosine: "

@@ -36,7 +36,7 @@ class DocumentView(QWidget):
         self.show_chunks.toggled.connect(self._redraw)
         self.text = QTextBrowser()
         self.text.setOpenLinks(False)
-        self.chunk_table = _table(["Chunk", "Pages", "Characters", "Tokens"])
+        self.chunk_table = make_table(["Chunk", "Pages", "Characters", "Tokens"])
         self.chunk_table.setMaximumHeight(150)
         self.chunk_table.cellClicked.connect(self._on_chunk_clicked)
 
@@ -210,7 +210,7 @@ class IndexPanel(QWidget):
         form.addRow("k for recall", self.k)
         box = QGroupBox("HNSW index")
         box.setLayout(form)
-        self.table = _table(["ef", "recall@k", "median ms", "p95 ms", "exact ms"])
+        self.table = make_table(["ef", "recall@k", "median ms", "p95 ms", "exact ms"])
         self.curve = pg.PlotWidget(background="w")
         self.curve.setLabel("bottom", "ef")
         self.curve.setLabel("left", "recall@k")
@@ -252,7 +252,7 @@ def _spin(low: int, high: int, value: int, tip: str) -> QSpinBox:
     return spin
 
 
-def _table(columns: list[str], *, stretch: int | None = None) -> QTableWidget:
+def make_table(columns: list[str], *, stretch: int | None = None) -> QTableWidget:
     """A read-only table; with stretch, that column takes the room and the rest fit content."""
     table = QTableWidget(0, len(columns))
     table.setHorizontalHeaderLabels(columns)

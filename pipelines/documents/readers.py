@@ -1,4 +1,4 @@
-"""Read PDF, DOCX, TXT, Markdown, reStructuredText, HTML and CSV files into plain text with pages."""
+"""Read PDF, DOCX, TXT, Markdown, reStructuredText, HTML and CSV files into text with pages."""
 
 import csv
 import io
