@@ -9,6 +9,8 @@ import tempfile
 import threading
 from pathlib import Path
 
+import numpy as np
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QInputDialog,
                                QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox, QSplitter,
@@ -30,6 +32,7 @@ SCREENSHOT_TIMEOUT_MS = 180_000
 STATUS_COLOURS = {"added": "#2e7d32", "updated": "#1565c0", "unchanged": "#616161",
                   "skipped": "#ef6c00", "failed": "#c62828"}
 SAMPLE_QUESTION = "How old must the President be?"
+MAP_MAX_POINTS = 20_000
 
 
 class LibraryTab(QWidget):
@@ -40,6 +43,8 @@ class LibraryTab(QWidget):
         self._ingest: StreamWorker | None = None
         self._ingest_cancel = threading.Event()
         self._plan = ""
+        self._projection = None
+        self._query_vector = None
         self._query: StreamWorker | None = None
         self._aux: StreamWorker | None = None
         self._answer = None
@@ -372,7 +377,12 @@ class LibraryTab(QWidget):
         if not query or self._query is not None:
             return
         library, options = self.library, self._options()
-        self._start_query(lambda cancel: iter([("hits", library.search(query, options))]))
+
+        def job(_cancel):
+            yield ("vector", library.embedder.embed_one(query))
+            yield ("hits", library.search(query, options))
+
+        self._start_query(job)
 
     def ask(self) -> None:
         question = self.query.text().strip()
@@ -383,7 +393,12 @@ class LibraryTab(QWidget):
                              generate=self.generate.isChecked())
         self.answer_view.setHtml("<i>Retrieving passages…</i>")
         self._answer_text = ""
-        self._start_query(lambda cancel: ask(library, question, options, cancel=cancel))
+
+        def job(cancel):
+            yield ("vector", library.embedder.embed_one(question))
+            yield from ask(library, question, options, cancel=cancel)
+
+        self._start_query(job)
 
     def _start_query(self, job) -> None:
         self._save_query_settings()
@@ -396,7 +411,9 @@ class LibraryTab(QWidget):
         self._query.start()
 
     def _on_query_event(self, event) -> None:
-        if isinstance(event, tuple):
+        if isinstance(event, tuple) and event[0] == "vector":
+            self._query_vector = event[1]
+        elif isinstance(event, tuple):
             self._show_hits(event[1])
             self._answer = None
             self.answer_view.setHtml(_hits_summary(event[1]))
@@ -502,21 +519,23 @@ class LibraryTab(QWidget):
             from pipelines.library.inspector import all_vectors, fit_map
 
             ids, vectors = all_vectors(library)
+            total = len(ids)
+            if total > MAP_MAX_POINTS:
+                # A seeded sample keeps the plot responsive and the same between refreshes.
+                keep = np.sort(np.random.default_rng(0).choice(total, MAP_MAX_POINTS,
+                                                               replace=False))
+                ids, vectors = ids[keep], vectors[keep]
             projection = fit_map(vectors) if len(ids) else None
             records = library.store.chunks(ids.tolist()) if len(ids) else {}
-            yield ("map", ids, vectors, projection, records, library.store.version)
+            yield ("map", ids, vectors, projection, records, library.store.version, total)
 
         self._start_aux(job)
 
     def _update_map_query(self) -> None:
-        projection = getattr(self, "_projection", None)
-        if projection is None or not self._hits:
+        if self._projection is None or self._query_vector is None or not self._hits:
             return
-        query = self.query.text().strip()
-        if not query:
-            return
-        vector = self.library.embedder.embed_one(query)
-        self.map.set_query(projection.project(vector)[0], [h.chunk_id for h in self._hits])
+        self.map.set_query(self._projection.project(self._query_vector)[0],
+                           [h.chunk_id for h in self._hits])
 
     def _apply_params(self, params: HnswParams) -> None:
         if self.library is None or self._busy():
@@ -567,14 +586,14 @@ class LibraryTab(QWidget):
         elif kind == "map":
             self._show_map(*event[1:])
 
-    def _show_map(self, ids, vectors, projection, records, version) -> None:
+    def _show_map(self, ids, vectors, projection, records, version, total) -> None:
         self._projection, self._map_version = projection, version
         if projection is None:
             return
         tips = [" ".join(records[i].text.split())[:160] for i in ids.tolist()]
         documents = [records[i].document_id for i in ids.tolist()]
         self.map.set_points(ids, projection.project(vectors), documents, tips,
-                            projection.explained)
+                            projection.explained, total=total)
         self._update_map_query()
 
     def _on_aux_finished(self, error) -> None:

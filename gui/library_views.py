@@ -153,13 +153,15 @@ class EmbeddingMap(QWidget):
         self._coords = np.zeros((0, 2))
 
     def set_points(self, ids: np.ndarray, coords: np.ndarray, documents: list[int],
-                   tips: list[str], explained: tuple[float, float]) -> None:
+                   tips: list[str], explained: tuple[float, float], *, total: int) -> None:
         self._ids, self._coords = ids, coords
         palette = [pg.intColor(d, hues=9, alpha=150) for d in documents]
         self.points.setData(pos=coords, brush=palette, data=list(ids), tip=None)
         self.points.setToolTip("")
         self._tips = dict(zip(ids.tolist(), tips))
-        self.caption.setText(f"{len(ids)} chunks coloured by document. The two axes keep "
+        shown = f"{len(ids)} chunks" if total == len(ids) else \
+            f"a sample of {len(ids):,} of {total:,} chunks"
+        self.caption.setText(f"{shown.capitalize()} coloured by document. The two axes keep "
                              f"{100 * (explained[0] + explained[1]):.0f}% of the variance of "
                              "the 384-d vectors. Star: query; red circles: its hits.")
 
