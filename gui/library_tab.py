@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 SCREENSHOT_TIMEOUT_MS = 180_000
 STATUS_COLOURS = {"added": "#2e7d32", "updated": "#1565c0", "unchanged": "#616161",
                   "skipped": "#ef6c00", "failed": "#c62828"}
-SAMPLE_QUESTION = "How old must the President be?"
+SAMPLE_QUESTION = "Who is commander in chief of the army and navy?"
 MAP_MAX_POINTS = 20_000
 
 
@@ -132,6 +132,7 @@ class LibraryTab(QWidget):
     def _search_page(self) -> QWidget:
         self.query = QLineEdit()
         self.query.setPlaceholderText("Search or ask a question about your documents…")
+        self.query.setMinimumWidth(320)
         self.query.returnPressed.connect(self.search)
         self.k = QSpinBox()
         self.k.setRange(1, 50)
