@@ -58,7 +58,7 @@ BUILDERS: dict[str, Builder] = {
     "smollm2": Builder(version="2", run=_smollm2),
     "nltk-data": Builder(version="1", run=_nltk_data),
     "minilm": Builder(version="1", run=_minilm),
-    "whisper-ct2": Builder(version="1", run=_whisper_ct2),
+    "whisper-ct2": Builder(version="2", run=_whisper_ct2),
     "silero-vad": Builder(version="1", run=_silero_vad),
     "hibari": Builder(version="1", run=_hibari),
 }
