@@ -189,3 +189,41 @@ def test_mel_filters_match_librosa():
     for n_mels in (80, 128):
         expected = librosa.filters.mel(sr=16000, n_fft=400, n_mels=n_mels)
         assert np.abs(mel_filters(n_mels) - expected).max() < 1e-6
+
+
+def test_a_dropped_in_standard_export_is_found_and_used(tmp_path, monkeypatch, hibari_speech):
+    """A larger Whisper exported in the standard layout (here: files under onnx/, as common
+    exporters write them) is discovered and decoded by the same code."""
+    import shutil
+
+    from inference.manifest import discover_user_models, require_model
+    from inference.whisper import TranscribeOptions, WhisperModel, transcribe_windows
+    from pipelines.audio.transcription import audio_for_whisper
+
+    built = require_model("whisper-tiny-en").folder
+    dropped = tmp_path / "whisper-dropped-in"
+    (dropped / "onnx").mkdir(parents=True)
+    for name in ("encoder_model.onnx", "decoder_model_merged.onnx"):
+        (dropped / "onnx" / name).symlink_to(built / name)
+    for name in ("tokenizer.json", "config.json"):
+        shutil.copyfile(built / name, dropped / name)
+    monkeypatch.setenv("GLASSBOX_MODELS_DIR", str(tmp_path))
+
+    assert "whisper-dropped-in" in [m.name for m in discover_user_models()]
+    model = WhisperModel(dropped)
+    audio = audio_for_whisper(hibari_speech)
+    events = transcribe_windows(model, audio, [(0.0, audio.size / 16000)], TranscribeOptions())
+    text = " ".join(e.segment.text for e in events if e.kind == "segment")
+    assert word_error_rate(SENTENCE, text).wer <= 0.10
+
+
+def test_a_folder_without_a_merged_decoder_is_refused(tmp_path):
+    import shutil
+
+    from inference.manifest import require_model
+    from inference.whisper import WhisperModel
+
+    built = require_model("whisper-tiny-en").folder
+    shutil.copyfile(built / "encoder_model.onnx", tmp_path / "encoder_model.onnx")
+    with pytest.raises(ModelUnavailableError, match="has no decoder_model_merged.onnx"):
+        WhisperModel(tmp_path)
