@@ -97,7 +97,8 @@ def _single(args, options) -> int:
             progress = _with_progress(clean_stream(read_chunks(stream), options), size)
             totals = _write_json(progress, out) if args.json else _write_text(progress, out)
     except UnicodeDecodeError as error:
-        raise InputFileError(f"{args.input} is not valid text ({error.reason} at byte "
+        source = "Standard input" if args.input in (None, "-") else str(args.input)
+        raise InputFileError(f"{source} is not valid text ({error.reason} at byte "
                              f"{error.start} of a block); re-save it as UTF-8.") from None
     finally:
         if args.out:

@@ -41,6 +41,10 @@ SAMPLE_TEXT = (
 )
 
 
+# Sent by the worker before it loads data, so the first run can say why it takes a while.
+LOADING = "loading"
+
+
 @dataclass
 class Outcome:
     """What the worker computed for one run, tagged with the run it belongs to."""
@@ -55,10 +59,13 @@ class Outcome:
 def _clean_job(run: int, text: str, options):
     """The worker job: clean, diff and compare stemmers off the event-loop thread."""
     from pipelines.cleaning.diff import word_diff
-    from pipelines.cleaning.pipeline import clean_text
+    from pipelines.cleaning.pipeline import clean_text, warm_up
     from pipelines.cleaning.stemming import compare_stemmers
 
     def job(cancel):
+        yield LOADING
+        warm_up(options)
+        yield None
         result = clean_text(text, options)
         yield None
         rows = [] if cancel.is_set() else compare_stemmers(text, limit=300)
@@ -286,7 +293,11 @@ class CleaningTab(QWidget):
         if self._pending:
             self.clean_now()
 
-    def _show_outcome(self, outcome: Outcome) -> None:
+    def _show_outcome(self, outcome) -> None:
+        if isinstance(outcome, str):
+            if self._outcome is None:
+                self.status.setText("Loading WordNet and the tagger (first use, a few seconds)…")
+            return
         if outcome.run != self._run or outcome.source != self.input.toPlainText():
             return  # a stale run: the text changed while it was cleaning
         from pipelines.cleaning.pipeline import saving_percent
@@ -471,6 +482,12 @@ class CleaningTab(QWidget):
                        self.stopword_options.words.toPlainText() if custom else "")
 
     # ------------------------------------------------------------ lifecycle
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        # The restored input is cleaned the first time the tab is seen, not at start-up.
+        super().showEvent(event)
+        if self._outcome is None and self._worker is None:
+            self._schedule()
 
     def prepare_screenshot(self) -> None:
         """Show the sample cleaned with a telling set of steps (waits at most 60 s)."""

@@ -77,6 +77,21 @@ def test_bad_input_is_one_clear_line(args, message, capsys, monkeypatch, tmp_pat
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
 
 
+def test_undecodable_standard_input(capsys, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"caf\xe9\xff")))
+
+    assert main(["clean", "-"]) == 2
+    assert "Standard input is not valid text" in capsys.readouterr().err
+
+
+def test_empty_input_gives_empty_json(capsys, monkeypatch):
+    code, out, _ = run_cli(["clean", "-", "--steps", "stopwords,lemmatize", "--json"], capsys,
+                           monkeypatch, "")
+    data = json.loads(out)
+
+    assert code == 0 and data["text"] == "" and data["tokens_before"] == 0
+
+
 def test_binary_file_is_refused(tmp_path, capsys, monkeypatch):
     binary = tmp_path / "image.txt"
     binary.write_bytes(bytes(range(256)) * 10)

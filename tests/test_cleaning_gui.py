@@ -118,3 +118,24 @@ def test_prepare_screenshot_shows_a_cleaned_sample(tab):
 
     assert tab.output.toPlainText()
     assert tab.step_table.rowCount() == len(tab.steps.enabled_steps())
+
+
+def test_live_mode_cleans_after_typing(qtbot, tab):
+    set_steps(tab, "lower")
+    tab.live.setChecked(True)
+    tab.input.setPlainText("SHOUTING Text")
+
+    qtbot.waitUntil(lambda: tab.output.toPlainText() == "shouting text", timeout=30_000)
+
+
+def test_step_order_changes_the_result(tab):
+    set_steps(tab, "contractions", "stopwords")
+    tab.stopword_options.keep_negations.setChecked(True)
+    tab.input.setPlainText("I don't like it")
+    tab.steps.move("stopwords", 0)
+
+    assert tab.wait_until_clean(60_000)
+    stopwords_first = tab.output.toPlainText()
+    tab.steps.move("contractions", 0)
+    assert tab.wait_until_clean(60_000)
+    assert (stopwords_first, tab.output.toPlainText()) == ("do not like", "not like")

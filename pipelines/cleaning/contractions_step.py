@@ -3,8 +3,6 @@
 import functools
 import re
 
-import contractions
-
 # Words with an apostrophe (straight or curly), and the colloquial forms the package expands.
 _CANDIDATE_RE = re.compile(
     r"(?i)['’]?\b[^\W\d_]+(?:['’][^\W\d_]*)+|\b(?:gonna|gotta|wanna|kinda|gimme|whatcha)\b")
@@ -22,6 +20,9 @@ _AMBIGUOUS = re.compile(r"(?i)^(?!let)[a-z]+['’](s|d)$|^ain['’]t$")
 
 @functools.lru_cache(maxsize=65536)
 def _expand(token: str) -> str:
+    # Imported here: the package reads its word lists from disk when imported.
+    import contractions
+
     # slang=False: slang mode rewrites ordinary words ("u", "ya") that are not contractions.
     return contractions.fix(token, slang=False)
 

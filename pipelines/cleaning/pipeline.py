@@ -110,6 +110,20 @@ def validate(options: CleaningOptions) -> None:
         compile_pattern(pattern)
 
 
+def warm_up(options: CleaningOptions) -> None:
+    """Load the data the chosen steps need (WordNet takes seconds), so step times are honest."""
+    from pipelines.cleaning import nltk_resources
+    from pipelines.cleaning.tagging import fast_tagger
+
+    if "stopwords" in options.steps or "stem" in options.steps:
+        nltk_resources.english_stopwords()
+    if "lemmatize" in options.steps or "stem" in options.steps:
+        nltk_resources.wordnet()
+    if "lemmatize" in options.steps:
+        nltk_resources.sentence_splitter()
+        fast_tagger()
+
+
 def run_steps(text: str, options: CleaningOptions, reports: dict[str, StepReport],
               pitfalls: PitfallLog) -> str:
     """Apply each step in order, adding to reports[name] and pitfalls."""
