@@ -103,3 +103,31 @@ def test_map_and_recall_inspector(qtbot, tab, tmp_path):
     qtbot.waitUntil(lambda: tab._aux is None, timeout=WAIT_MS)
     assert tab.index_panel.table.rowCount() == 5
     assert float(tab.index_panel.table.item(4, 1).text()) >= 0.99
+
+
+def test_dropping_files_adds_them_and_remove_deletes(qtbot, tab, tmp_path):
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    from tests.fixtures.documents import ASTRONOMY, COOKING
+
+    first, second = tmp_path / "moon (draft).md", tmp_path / "\u0445\u043b\u0435\u0431.txt"
+    first.write_text(ASTRONOMY, encoding="utf-8")
+    second.write_text(COOKING, encoding="utf-8")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(first)), QUrl.fromLocalFile(str(second))])
+    drop = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
+                      Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+
+    tab.dropEvent(drop)
+    with qtbot.waitSignal(tab._ingest.finished, timeout=WAIT_MS):
+        pass
+
+    assert _report(tab) == {first.name: "added", second.name: "added"}
+    names = [tab.documents.item(r, 0).text() for r in range(tab.documents.rowCount())]
+    assert sorted(names) == sorted([first.name, second.name])
+
+    tab.documents.selectRow(names.index(first.name))
+    tab._remove_selected()
+    assert [d.name for d in tab.library.documents()] == [second.name]
+    assert tab.documents.rowCount() == 1
