@@ -94,7 +94,7 @@ def main() -> int:
         wav = save_wav(work / f"{label}.wav", clip)
         audio = audio_for_whisper(clip)
         duration = clip.duration_s
-        rows = [(f"faster-whisper 1.2.1 ct2 int8", lambda: theirs(peer, wav))]
+        rows = [("faster-whisper 1.2.1 ct2 int8", lambda: theirs(peer, wav))]
         for name, engine in engines.items():
             rows.append((f"glassbox ort {'f32' if name.endswith('f32') else 'int8'}",
                          lambda e=engine: ours(e, audio)))

@@ -1,4 +1,4 @@
-"""`glassbox transcribe`, `glassbox speak` and `glassbox audio`: the audio lab on the command line."""
+"""`glassbox transcribe`, `speak` and `audio`: the audio lab on the command line."""
 
 import sys
 from pathlib import Path

@@ -467,8 +467,6 @@ class AudioTab(QWidget):
                 show_error(self, "Transcription failed", error)
 
     def _export(self, fmt: str) -> None:
-        from pipelines.audio.export import export_transcript
-
         if self.transcript is None:
             return
         path, _ = QFileDialog.getSaveFileName(self, f"Save transcript as {fmt.upper()}",

@@ -10,7 +10,6 @@ import json
 import logging
 import os
 import threading
-import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path

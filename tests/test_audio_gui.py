@@ -149,3 +149,17 @@ def test_record_button_records_from_the_device_with_a_live_meter(qtbot, tab):
     tab.wait_idle()
     assert tab.original.duration_s > 1.0
     assert "recording" in tab.source_label.text()
+
+
+def test_dropping_a_file_opens_it(qtbot, tab, speech_file):
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(speech_file))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
+                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    tab.dropEvent(event)
+    assert tab.original is not None and tab.original.source == str(speech_file)
+    qtbot.waitUntil(lambda: tab.analysis is not None, timeout=WAIT_MS)
+    tab.wait_idle()

