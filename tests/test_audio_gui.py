@@ -163,3 +163,13 @@ def test_dropping_a_file_opens_it(qtbot, tab, speech_file):
     assert tab.original is not None and tab.original.source == str(speech_file)
     qtbot.waitUntil(lambda: tab.analysis is not None, timeout=WAIT_MS)
     tab.wait_idle()
+
+
+def test_recording_without_a_device_says_so(qtbot, tab, errors):
+    tab.devices.combo.clear()
+    tab.devices.combo.addItem("(no input device)", None)
+    tab.devices.problem = ""
+    tab.record_button.setChecked(True)
+    assert not tab.record_button.isChecked()
+    assert errors and "No input device was found" in errors[0][1]
+    assert tab._recorder is None
