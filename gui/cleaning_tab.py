@@ -347,13 +347,17 @@ class CleaningTab(QWidget):
 
         result, diff = outcome.result, outcome.diff
         colours = {"removed": "background:#ffc4c4;text-decoration:line-through",
-                   "added": "background:#c4eec4", "equal": ""}
-        pieces = [f'<span style="{colours[kind]}">{html.escape(text)}</span>' if colours[kind]
-                  else html.escape(text) for kind, text in inline_runs(outcome.source,
-                                                                        result.text, diff)]
+                   "added": "background:#c4eec4"}
+        pieces = []
+        for kind, text in inline_runs(outcome.source, result.text, diff):
+            escaped = html.escape(text)
+            if kind == "equal":
+                pieces.append(escaped)
+            else:
+                pieces.append(f'<span style="{colours[kind]}">{escaped}</span>')
         note = "<p><i>Only the first 20,000 words are compared.</i></p>" if diff.truncated \
             else ""
-        self.diff_view.setHtml(note + "<p>" + " ".join(pieces) + "</p>")
+        self.diff_view.setHtml(f'{note}<p style="white-space:pre-wrap">{"".join(pieces)}</p>')
         self.output.setExtraSelections(self._output_selections(outcome))
 
     def _output_selections(self, outcome: Outcome) -> list:

@@ -114,15 +114,34 @@ def _similarity(a: str, b: str) -> float:
 
 
 def inline_runs(old_text: str, new_text: str, diff: WordDiff) -> list[tuple[str, str]]:
-    """(kind, text) runs for an inline view: removed old words, then what replaced them."""
-    runs = []
+    """(kind, text) runs for an inline view: the output with the removed words put back.
+
+    Separators (spaces, punctuation, line breaks) come from the output; kind is "equal",
+    "removed" or "added" (a changed word is its old form removed, then its new form added).
+    """
+    runs: list[tuple[str, str]] = []
+    cursor = 0
     for op in diff.ops:
         old = " ".join(old_text[s.start:s.end] for s in op.old)
-        new = " ".join(new_text[s.start:s.end] for s in op.new)
-        if op.kind == "equal":
-            runs.append(("equal", new))
-        elif op.kind == "changed":
-            runs.extend([("removed", old), ("added", new)])
-        else:
-            runs.append((op.kind, old or new))
+        if not op.new:
+            _add(runs, "removed", old)
+            continue
+        first, last = op.new[0], op.new[-1]
+        _add(runs, "equal", new_text[cursor:first.start])
+        if op.kind == "changed":
+            _add(runs, "removed", old)
+        _add(runs, "equal" if op.kind == "equal" else "added", new_text[first.start:last.end])
+        cursor = last.end
+    _add(runs, "equal", new_text[cursor:])
     return runs
+
+
+def _add(runs: list[tuple[str, str]], kind: str, text: str) -> None:
+    # Words put back or placed after a removed word need a space the output does not have.
+    if not text:
+        return
+    previous = runs[-1] if runs else ("equal", "")
+    needs_space = previous[1] and not previous[1][-1].isspace() and not text[0].isspace()
+    if needs_space and (kind == "removed" or previous[0] == "removed") and text[0].isalnum():
+        runs.append(("equal", " "))
+    runs.append((kind, text))
