@@ -126,8 +126,10 @@ def test_sigkill_during_ingest_then_add_again(tmp_path, qtbot):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     text = constitution_text()
+    clause = text.index("Commander in Chief")
     for number in range(16):
-        part = text if number == 0 else text[number * 2000:number * 2000 + 8000]
+        start = clause - 2000 if number == 0 else number * 2500
+        part = text[start:start + 4000]
         (inbox / f"part {number:02d}.txt").write_text(f"Part {number}.\n\n{part}",
                                                       encoding="ascii")
     library_dir = tmp_path / "lib"
