@@ -115,7 +115,7 @@ def test_empty_text_to_speak_is_reported(qtbot, tab, errors):
     assert errors and "empty" in errors[0][1]
 
 
-def test_send_to_text_cleaning(qtbot, errors, speech_file):
+def test_send_to_text_cleaning_and_library(qtbot, errors, speech_file):
     from gui.main_window import MainWindow
 
     window = MainWindow()
@@ -131,6 +131,16 @@ def test_send_to_text_cleaning(qtbot, errors, speech_file):
     if cleaning is not None:
         assert "dentist" in cleaning.input.toPlainText()
         assert window.tabs.currentWidget() is cleaning
+
+    library = window.tab_named("Library")
+    tab.send_to_library()
+    assert "Saved the transcript as" in tab.status.text()
+    if library is not None:
+        assert window.tabs.currentWidget() is library
+        qtbot.waitUntil(lambda: library._ingest is None, timeout=WAIT_MS)
+        statuses = [library.report.item(row, 1).text()
+                    for row in range(library.report.rowCount())]
+        assert statuses == ["added"]
     window.close()
 
 
