@@ -122,6 +122,7 @@ class CleaningTab(QWidget):
         self.busy.setMaximumWidth(120)
         self.busy.setVisible(False)
         self.status = QLabel("")
+        self.status.setWordWrap(True)
         for widget in (open_button, sample, self.live, self.clean_button, self.busy):
             row.addWidget(widget)
         row.addWidget(self.status, 1)
@@ -285,8 +286,11 @@ class CleaningTab(QWidget):
 
     def _run_finished(self, error) -> None:
         self.busy.setVisible(False)
-        if isinstance(error, InvalidSettingError):
-            self.status.setText(str(error))
+        if isinstance(error, GlassboxError):
+            # A bad pattern or missing data: say it where the user is looking, without a
+            # dialog popping up on every keystroke of live cleaning.
+            log.warning("Cleaning stopped: %s", error)
+            self.status.setText(f"<span style='color:#b00020'>{html.escape(str(error))}</span>")
         elif error is not None:
             self.status.setText("Cleaning failed; see the message.")
             show_error(self, "Cleaning failed", error)

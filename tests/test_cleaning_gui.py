@@ -139,3 +139,20 @@ def test_step_order_changes_the_result(tab):
     tab.steps.move("contractions", 0)
     assert tab.wait_until_clean(60_000)
     assert (stopwords_first, tab.output.toPlainText()) == ("do not like", "not like")
+
+
+def test_missing_nltk_data_is_reported_in_the_tab(tab, monkeypatch, tmp_path):
+    import nltk
+
+    from pipelines.cleaning.nltk_resources import english_stopwords
+
+    english_stopwords.cache_clear()  # loaded data stays usable; forget it to see it missing
+    monkeypatch.setenv("GLASSBOX_MODELS_DIR", str(tmp_path))
+    monkeypatch.setattr(nltk.data, "path", [])
+    set_steps(tab, "stopwords")
+    tab.stopword_options.words.setPlainText("")  # use NLTK's list, which is now missing
+    tab.input.setPlainText("This is not good")
+
+    assert tab.wait_until_clean(60_000)
+    assert "glassbox setup-models --only nltk-data" in tab.status.text()
+    english_stopwords.cache_clear()
