@@ -56,6 +56,7 @@ class BatchPanel(QWidget):
         super().__init__(parent)
         self._options_source = options_source
         self._worker: StreamWorker | None = None
+        self._cancel_requested = False
         self._build()
         self._restore()
 
@@ -178,6 +179,7 @@ class BatchPanel(QWidget):
                                                              cancel), self)
         self._worker.item.connect(self._show_progress)
         self._worker.finished.connect(self._finished)
+        self._cancel_requested = False
         self._set_running(True)
         self._worker.start()
 
@@ -193,6 +195,7 @@ class BatchPanel(QWidget):
 
     def cancel(self) -> None:
         if self._worker is not None:
+            self._cancel_requested = True
             self._worker.cancel()
             self.status.setText("Cancelling…")
 
@@ -224,7 +227,8 @@ class BatchPanel(QWidget):
 
     def _finished(self, error) -> None:
         self._set_running(False)
-        if isinstance(error, CancelledError):
+        # The worker may stop between files without an error: the request says it was a cancel.
+        if isinstance(error, CancelledError) or self._cancel_requested:
             self.status.setText(f"Cancelled; the files done so far are in {self.out_path.text()}")
         elif error is not None:
             self.status.setText("Failed")

@@ -179,11 +179,15 @@ def qt_spans(text: str, spans) -> list[tuple[int, int]]:
     return [(offsets[start], offsets[end]) for start, end in spans]
 
 
+# Each highlight is a text cursor; beyond a few thousand the editor slows to a crawl.
+MAX_HIGHLIGHTS = 5000
+
+
 def selections(edit, text: str, spans, colour: QColor, *, underline: bool = False,
                tooltip: str = "") -> list:
-    """ExtraSelections colouring (start, end) character spans of text shown in edit."""
+    """ExtraSelections colouring (start, end) spans of text shown in edit (the first 5000)."""
     found = []
-    for start, end in qt_spans(text, spans):
+    for start, end in qt_spans(text, list(spans)[:MAX_HIGHLIGHTS]):
         selection = QTextEdit.ExtraSelection()
         fmt = QTextCharFormat()
         if underline:

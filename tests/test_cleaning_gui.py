@@ -156,3 +156,19 @@ def test_missing_nltk_data_is_reported_in_the_tab(tab, monkeypatch, tmp_path):
     assert tab.wait_until_clean(60_000)
     assert "glassbox setup-models --only nltk-data" in tab.status.text()
     english_stopwords.cache_clear()
+
+
+def test_cancel_a_running_batch(qtbot, tab, tmp_path):
+    prose = "The keepers were counting the ships that had not come home. " * 20_000
+    for index in range(3):
+        (tmp_path / f"{index}.txt").write_text(prose, encoding="utf-8")
+    set_steps(tab, "lemmatize")
+    tab.batch.files.add_path(tmp_path)
+    tab.batch.out_path.setText(str(tmp_path / "out.jsonl"))
+
+    tab.batch.start()
+    qtbot.waitUntil(lambda: tab.batch.progress.value() > 0, timeout=60_000)
+    tab.batch.cancel_button.click()
+    qtbot.waitUntil(lambda: tab.batch.run_button.isEnabled(), timeout=60_000)
+    assert tab.batch.status.text().startswith("Cancelled")
+    assert (tmp_path / "out.jsonl").exists()

@@ -81,3 +81,13 @@ def test_fast_tagger_agrees_with_nltk():
     reference = [nltk_resources.pos_tagger().tag(words) for words in sentences]
 
     assert [fast_tagger().tag(words) for words in sentences] == reference
+
+
+def test_importing_the_cleaning_code_leaves_nltk_alone():
+    import subprocess
+    import sys
+
+    code = ("import nltk; before = list(nltk.data.path); "
+            "import pipelines.cleaning.pipeline, pipelines.cleaning.batch, cli.clean_cmd; "
+            "assert nltk.data.path == before, nltk.data.path")
+    subprocess.run([sys.executable, "-c", code], check=True)
