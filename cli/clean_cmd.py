@@ -4,7 +4,6 @@ import io
 import json
 import logging
 import sys
-import threading
 from pathlib import Path
 
 from cli.app import print_json
@@ -211,7 +210,7 @@ def _batch(args, options) -> int:
     batch = BatchOptions(csv_column=args.csv_column, jsonl_field=args.jsonl_field,
                          records=args.records)
     last = None
-    for progress in run_batch(args.batch, args.out, options, batch, threading.Event()):
+    for progress in run_batch(args.batch, args.out, options, batch=batch):
         _show_progress(f"[{progress.files_done}/{progress.files_total}] "
                        f"{100 * progress.fraction:5.1f}%  {Path(progress.current).name}")
         last = progress

@@ -175,8 +175,8 @@ class BatchPanel(QWidget):
         self._save()
         self.table.setRowCount(0)
         self.progress.setValue(0)
-        self._worker = StreamWorker(lambda cancel: run_batch(inputs, out, options, batch,
-                                                             cancel), self)
+        self._worker = StreamWorker(lambda cancel: run_batch(inputs, out, options, batch=batch,
+                                                             cancel=cancel), self)
         self._worker.item.connect(self._show_progress)
         self._worker.finished.connect(self._finished)
         self._cancel_requested = False

@@ -33,7 +33,7 @@ def make_inputs(folder):
 
 
 def run(inputs, out, batch=BatchOptions(), cancel=None):
-    return list(run_batch(inputs, out, LOWER, batch, cancel))
+    return list(run_batch(inputs, out, LOWER, batch=batch, cancel=cancel))
 
 
 def test_mixed_folder(tmp_path):
@@ -83,7 +83,7 @@ def test_cancel_keeps_what_was_done(tmp_path):
     out = tmp_path / "out.jsonl"
 
     with pytest.raises(CancelledError):
-        for progress in run_batch([folder], out, LOWER, BatchOptions(), cancel):
+        for progress in run_batch([folder], out, LOWER, cancel=cancel):
             if progress.files_done == 2:
                 cancel.set()
     assert out.read_text(encoding="utf-8").count("\n") == 2

@@ -172,3 +172,12 @@ def test_cancel_a_running_batch(qtbot, tab, tmp_path):
     qtbot.waitUntil(lambda: tab.batch.run_button.isEnabled(), timeout=60_000)
     assert tab.batch.status.text().startswith("Cancelled")
     assert (tmp_path / "out.jsonl").exists()
+
+
+def test_highlights_land_on_the_right_words_after_emoji(tab):
+    set_steps(tab, "stopwords")
+    tab.input.setPlainText("🙂🙂 this is 東京 and the 🎉 end")
+
+    assert tab.wait_until_clean(60_000)
+    marked = {selection.cursor.selectedText() for selection in tab.input.extraSelections()}
+    assert marked == {"this", "is", "and", "the"}

@@ -87,7 +87,7 @@ def collect_inputs(paths: list[Path]) -> list[Path]:
     return found
 
 
-def run_batch(inputs: list[Path], out_path: Path, options: CleaningOptions,
+def run_batch(inputs: list[Path], out_path: Path, options: CleaningOptions, *,
               batch: BatchOptions = BatchOptions(),
               cancel: threading.Event | None = None) -> Iterator[BatchProgress]:
     """Clean every input into out_path (JSONL); unreadable files are reported and skipped."""

@@ -185,7 +185,7 @@ class StreamProgress:
     totals: CleanTotals
 
 
-def clean_stream(chunks: Iterable[str], options: CleaningOptions,
+def clean_stream(chunks: Iterable[str], options: CleaningOptions, *,
                  cancel: threading.Event | None = None) -> Iterator[StreamProgress]:
     """Clean chunk by chunk; memory stays bounded by the chunk size, whatever the total."""
     totals = CleanTotals(options)
