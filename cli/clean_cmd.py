@@ -11,9 +11,9 @@ from inference.errors import InputFileError, InvalidSettingError
 
 log = logging.getLogger(__name__)
 
-STEPS_HELP = ("comma-separated steps, applied in this order: unicode, lower, contractions, "
-              "regex, stopwords, lemmatize, stem, tidy (default: unicode,contractions,lower,"
-              "tidy)")
+STEPS_HELP = ("comma-separated steps, run in the order given, from: unicode, lower, "
+              "contractions, regex, stopwords, lemmatize, stem, tidy (default: unicode,"
+              "contractions,lower,tidy)")
 
 
 def register(subparsers) -> None:

@@ -112,3 +112,24 @@ def test_batch_to_jsonl(tmp_path, capsys, monkeypatch):
     records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert code == 0 and report["records"] == 2 and report["skipped_files"] == 0
     assert records[0]["text"] == "this is not a drill."
+
+
+def test_out_file_and_own_stopword_list(tmp_path, capsys, monkeypatch):
+    words = tmp_path / "stop.txt"
+    words.write_text("quick\nfox\n", encoding="utf-8")
+    out = tmp_path / "clean.txt"
+
+    code, stdout, _ = run_cli(["clean", "-", "--steps", "stopwords", "--stopwords-file",
+                               str(words), "--out", str(out)], capsys, monkeypatch,
+                              "the quick brown fox")
+    assert code == 0 and stdout == ""
+    assert out.read_text(encoding="utf-8") == "the brown"
+
+
+def test_empty_stopword_file_is_refused(tmp_path, capsys, monkeypatch):
+    words = tmp_path / "stop.txt"
+    words.write_text("\n\n", encoding="utf-8")
+
+    code, _, err = run_cli(["clean", "-", "--steps", "stopwords", "--stopwords-file",
+                            str(words)], capsys, monkeypatch, "text")
+    assert code == 2 and "holds no stopwords" in err
