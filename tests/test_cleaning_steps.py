@@ -42,7 +42,9 @@ def test_lemmatize_uses_the_part_of_speech(sentence, word, lemma):
 
 
 def test_lemmatize_keeps_proper_nouns():
-    assert "Williams" in clean("I met Ada Williams yesterday.", "lemmatize").text
+    result = clean("Williams flew to Mars. I met Ada Williams.", "lemmatize")
+
+    assert result.text == "Williams fly to Mars. I meet Ada Williams."
 
 
 @pytest.mark.parametrize("text, expected", [

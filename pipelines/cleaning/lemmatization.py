@@ -5,7 +5,7 @@ import re
 
 from pipelines.cleaning.nltk_resources import sentence_splitter, wordnet
 from pipelines.cleaning.tagging import fast_tagger
-from pipelines.cleaning.words import match_case, segments, starts_sentence
+from pipelines.cleaning.words import looks_like_name, match_case, segments
 
 # Penn Treebank tag prefix -> WordNet part of speech. Other tags (DT, IN, PRP...) stay as is.
 _WORDNET_POS = {"J": "a", "V": "v", "N": "n", "R": "r"}
@@ -66,20 +66,20 @@ def _lemmatize_sentence(sentence: str, ctx) -> str:
     tags = [tag for _, tag in fast_tagger().tag(words)]
     for offset, (word, tag) in enumerate(zip(words, tags)):
         index = 2 * offset + 1
-        new = _lemmatize_word(word, tag, index, parts)
+        new = _lemmatize_word(word, tag, looks_like_name(word, index, parts))
         if new != word:
             ctx.report.record(word, new)
             parts[index] = new
     return "".join(parts)
 
 
-def _lemmatize_word(word: str, tag: str, index: int, parts: list[str]) -> str:
+def _lemmatize_word(word: str, tag: str, capitalised_inside: bool) -> str:
     pos = _WORDNET_POS.get(tag[:1])
     if pos is None:
         return word
-    # A proper noun keeps its form ("Williams" is not "William"), unless it opens a sentence,
-    # where the tagger often mistakes a capitalised common word for a name.
-    if tag in _PROPER_NOUN_TAGS and not starts_sentence(parts, index):
+    # A proper noun keeps its form: "Williams" is not "William", "Mars" is not "Mar". The
+    # tagger misses many names, so a capital inside a sentence counts as one too.
+    if tag in _PROPER_NOUN_TAGS or capitalised_inside:
         return word
     lower = word.lower()
     base = lemma(lower.replace("’", "'"), pos)
