@@ -81,7 +81,7 @@ class CleaningTab(QWidget):
         self._worker: StreamWorker | None = None
         self._pending = False
         self._outcome: Outcome | None = None
-        self._match_spans: list = []
+        self._persist = True
         self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._timer.timeout.connect(self.clean_now)
         self._build()
@@ -471,6 +471,8 @@ class CleaningTab(QWidget):
     def _save(self) -> None:
         from pipelines.cleaning.nltk_resources import english_stopwords
 
+        if not self._persist:
+            return
         store = settings()
         store.setValue(Key.CLEANING_STEP_ORDER.value, json.dumps(self.steps.order()))
         store.setValue(Key.CLEANING_STEPS_ENABLED.value,
@@ -489,6 +491,13 @@ class CleaningTab(QWidget):
         store.setValue(Key.CLEANING_STOPWORDS.value,
                        self.stopword_options.words.toPlainText() if custom else "")
 
+    def _save_session(self) -> None:
+        store = settings()
+        text = self.input.toPlainText()
+        store.setValue(Key.CLEANING_INPUT.value,
+                       text if len(text) <= MAX_SAVED_INPUT_CHARS else SAMPLE_TEXT)
+        store.setValue(Key.CLEANING_SPLITTER.value, self.splitter.saveState())
+
     # ------------------------------------------------------------ lifecycle
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override
@@ -499,6 +508,7 @@ class CleaningTab(QWidget):
 
     def prepare_screenshot(self) -> None:
         """Show the sample cleaned with a telling set of steps (waits at most 60 s)."""
+        self._persist = False  # a screenshot must not change the user's settings
         self.steps.set_steps(DEFAULT_ORDER, DEFAULT_ENABLED | {"regex"})
         self.regex_options.set_values("remove-numbers", "", "")
         self.input.setPlainText(SAMPLE_TEXT)
@@ -526,11 +536,8 @@ class CleaningTab(QWidget):
         return running or self._pending or self._timer.isActive()
 
     def shutdown(self) -> None:
-        store = settings()
-        text = self.input.toPlainText()
-        store.setValue(Key.CLEANING_INPUT.value,
-                       text if len(text) <= MAX_SAVED_INPUT_CHARS else SAMPLE_TEXT)
-        store.setValue(Key.CLEANING_SPLITTER.value, self.splitter.saveState())
+        if self._persist:
+            self._save_session()
         self._timer.stop()
         if self._worker is not None:
             self._worker.cancel()

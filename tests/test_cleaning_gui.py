@@ -181,3 +181,21 @@ def test_highlights_land_on_the_right_words_after_emoji(tab):
     assert tab.wait_until_clean(60_000)
     marked = {selection.cursor.selectedText() for selection in tab.input.extraSelections()}
     assert marked == {"this", "is", "and", "the"}
+
+
+def test_screenshot_mode_leaves_settings_alone(qtbot, tab):
+    tab.steps.set_steps(tab.steps.order(), {"lower"})
+    before = settings().value(Key.CLEANING_STEPS_ENABLED.value)
+
+    tab.prepare_screenshot()
+    assert settings().value(Key.CLEANING_STEPS_ENABLED.value) == before
+
+
+def test_input_text_is_remembered(qtbot, tab):
+    tab.input.setPlainText("Remember me")
+    tab.shutdown()
+
+    again = CleaningTab()
+    qtbot.addWidget(again)
+    assert again.input.toPlainText() == "Remember me"
+    again.shutdown()
