@@ -593,7 +593,15 @@ class AudioTab(QWidget):
 
     def wait_idle(self, timeout_ms: int = SCREENSHOT_TIMEOUT_MS) -> bool:
         """Process events until every worker ended (screenshots and tests)."""
-        return all(wait_for(worker, timeout_ms) for worker in list(self._workers.values()))
+        from PySide6.QtWidgets import QApplication
+
+        finished = True
+        for worker in list(self._workers.values()):
+            if worker.is_running():
+                finished = wait_for(worker, timeout_ms) and finished
+        # Deliver results a just-ended worker queued before its thread stopped.
+        QApplication.processEvents()
+        return finished
 
     # ------------------------------------------------------------- settings, life
 
