@@ -3,7 +3,7 @@
 import re
 import unicodedata
 
-from pipelines.cleaning.words import WORD_RE, looks_like_name, segments
+from pipelines.cleaning.words import looks_like_name, segments
 
 # Typographic characters that NFKC leaves alone but a tokenizer treats as different symbols.
 _TYPOGRAPHY = str.maketrans({
@@ -62,7 +62,3 @@ def tidy(text: str, ctx) -> str:
         text, count = pattern.subn(replacement, text)
         ctx.report.changed += count
     return text
-
-
-def count_words(text: str) -> int:
-    return sum(1 for _ in WORD_RE.finditer(text))

@@ -1,6 +1,6 @@
 """The settings of a cleaning run, checked once with messages that say how to fix them."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from inference.errors import InvalidSettingError
 
@@ -25,7 +25,6 @@ class CleaningOptions:
     stopwords: frozenset[str] | None = None
     keep_negations: bool = False
     count_tokens: bool = True
-    extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
         unknown = [name for name in self.steps if name not in STEP_NAMES]
