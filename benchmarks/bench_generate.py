@@ -9,8 +9,11 @@ as medians over several runs, each engine in a fresh process so memory peaks sta
 
 llama.cpp's binding builds from source in about ten minutes, in its own environment:
     python3 -m venv ~/.cache/glassbox/llama-bench-venv
-    CMAKE_ARGS="-DGGML_NATIVE=ON" ~/.cache/glassbox/llama-bench-venv/bin/pip install \\
+    CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \\
+        -DGGML_AVX512=ON -DGGML_AVX512_VNNI=ON -DGGML_AMX_INT8=OFF -DGGML_AMX_TILE=OFF \\
+        -DGGML_AMX_BF16=OFF" ~/.cache/glassbox/llama-bench-venv/bin/pip install \\
         llama-cpp-python==0.3.36
+(A -DGGML_NATIVE=ON build enables AMX on these processors and crashes on the first decode.)
 """
 
 import argparse
@@ -68,6 +71,8 @@ def measure_ours(variant: str, runs: int, new_tokens: int) -> dict:
 
 
 def measure_llama(gguf: str, runs: int, new_tokens: int) -> dict:
+    import llama_cpp
+    import numpy as np
     from llama_cpp import Llama
 
     loads = []
@@ -86,7 +91,9 @@ def measure_llama(gguf: str, runs: int, new_tokens: int) -> dict:
 
         started = time.perf_counter()
         for _ in range(new_tokens):
-            token = int(llm.scores[llm.n_tokens - 1].argmax())
+            # The binding keeps no logits unless asked for all of them; read the last row.
+            row = llama_cpp.llama_get_logits_ith(llm._ctx.ctx, -1)
+            token = int(np.ctypeslib.as_array(row, shape=(llm.n_vocab(),)).argmax())
             llm.eval([token])
         rates.append(new_tokens / (time.perf_counter() - started))
     return summary("llama.cpp (llama-cpp-python) Q4_1 GGUF", loads, prefills[1:], rates[1:],
