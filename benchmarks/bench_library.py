@@ -10,7 +10,7 @@ against exact search by matrix product. Memory is the saved index size per vecto
 a million, and the process's resident growth while building.
 
     .venv/bin/python benchmarks/bench_library.py [--sizes 10000 100000] [--million]
-        [--skip-ingest] [--data clustered|uniform] [--json FILE]
+        [--skip-ingest] [--data clustered|uniform|kjv] [--json FILE]
 """
 
 import argparse
@@ -95,6 +95,30 @@ def uniform_vectors(n: int, rng: np.random.Generator) -> np.ndarray:
     return out / np.linalg.norm(out, axis=1, keepdims=True)
 
 
+def kjv_vectors() -> np.ndarray:
+    """MiniLM vectors of the 31,102 verses of the King James Bible (Debian's bible-kjv).
+
+    Real embeddings of real text; computed once (several minutes) and cached.
+    """
+    import subprocess
+
+    from inference import paths
+    from inference.embedding import load_embedder
+
+    cache = paths.cache_dir() / "bench-kjv-minilm.npy"
+    if cache.exists():
+        return np.load(cache)
+    listing = subprocess.run(["bible", "-f", "Gen1:1-Rev22:21"], capture_output=True,
+                             text=True, check=True).stdout
+    verses = [line.split(" ", 1)[1] for line in listing.splitlines() if " " in line]
+    embedder = load_embedder()
+    vectors = np.concatenate([embedder.embed(verses[i:i + 256]).vectors
+                              for i in range(0, len(verses), 256)])
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    np.save(cache, vectors)
+    return vectors
+
+
 def bench_vectors(n: int, seed: int = 0, data: str = "clustered") -> dict:
     import hnswlib
 
@@ -102,8 +126,14 @@ def bench_vectors(n: int, seed: int = 0, data: str = "clustered") -> dict:
 
     params = HnswParams()
     rng = np.random.default_rng(seed)
-    points = clustered_vectors(n + QUERIES, rng) if data == "clustered" else \
-        uniform_vectors(n + QUERIES, rng)
+    if data == "kjv":
+        points = kjv_vectors()
+        points = points[rng.permutation(len(points))]
+        n = len(points) - QUERIES
+    elif data == "clustered":
+        points = clustered_vectors(n + QUERIES, rng)
+    else:
+        points = uniform_vectors(n + QUERIES, rng)
     vectors, queries = points[:n], points[n:]
     truth = exact_top(vectors, queries, 10)
 
@@ -160,8 +190,10 @@ def main() -> None:
     parser.add_argument("--million", action="store_true", help="also 1,000,000 vectors "
                                                                "(about 40 min here)")
     parser.add_argument("--skip-ingest", action="store_true")
-    parser.add_argument("--data", choices=["clustered", "uniform"], default="clustered",
-                        help="synthetic vectors around centres (default) or uniform directions")
+    parser.add_argument("--data", choices=["clustered", "uniform", "kjv"], default="clustered",
+                        help="synthetic vectors around centres (default), uniform directions, "
+                             "or real MiniLM vectors of the KJV Bible's verses (needs the "
+                             "Debian package bible-kjv; --sizes is then ignored)")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = parser.parse_args()
 
@@ -169,7 +201,7 @@ def main() -> None:
     if not args.skip_ingest:
         results["ingest"] = bench_ingest()
         print(json.dumps(results["ingest"]), flush=True)
-    sizes = args.sizes + ([1_000_000] if args.million else [])
+    sizes = [0] if args.data == "kjv" else args.sizes + ([1_000_000] if args.million else [])
     results["vectors"] = []
     for n in sizes:
         results["vectors"].append(bench_vectors(n, data=args.data))

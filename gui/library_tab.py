@@ -199,6 +199,9 @@ class LibraryTab(QWidget):
     def open_library(self, folder: Path) -> None:
         """Close the current library (if idle) and open the one in folder."""
         if self._busy():
+            self.progress_label.setText("Wait for the running job to finish (or cancel it) "
+                                        "before switching libraries.")
+            self._refresh_library_box()
             return
         try:
             library = Library(folder, params=self.index_panel_params)
@@ -356,7 +359,7 @@ class LibraryTab(QWidget):
 
     def _remove_selected(self) -> None:
         rows = sorted({index.row() for index in self.documents.selectedIndexes()})
-        if not rows or self._ingest is not None:
+        if not rows or self._ingest is not None or self._query is not None:
             return
         for row in rows:
             document_id = self.documents.item(row, 0).data(Qt.ItemDataRole.UserRole)

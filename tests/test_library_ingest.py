@@ -162,3 +162,18 @@ def test_sigkill_during_ingest_then_add_again(tmp_path, qtbot):
     assert library.index.count == chunks
     hit = library.search("commander in chief of the army and navy", SearchOptions(k=1))[0]
     assert "Commander in Chief of the Army and Navy" in hit.text
+
+
+def test_query_falls_back_to_exact_search_when_hnsw_runs_short(constitution_library, caplog):
+    library = constitution_library
+    moon = library.find_document("moon.pdf")
+    real = sorted(library.chunk_ids_of([moon.id]))
+    vector = library.embedder.embed_one("the Moon and the tides")
+    # Ids that no chunk has: hnswlib cannot fill k = 3 and raises; exact search answers.
+    allowed = set(real) | {10**9, 10**9 + 1}
+
+    with caplog.at_level("INFO", logger="pipelines.library.vector_index"):
+        hits = library.index.query(vector, 3, allowed=allowed)
+
+    assert [chunk_id for chunk_id, _ in hits] == real
+    assert "using exact search" in caplog.text

@@ -117,7 +117,9 @@ def hybrid_search(library, query: str, options: SearchOptions) -> list[Hit]:
     hits = []
     for i in picks:
         chunk_id = order[i]
-        record = records[chunk_id]
+        record = records.get(chunk_id)
+        if record is None:  # removed by another thread or process since it was found
+            continue
         hits.append(Hit(
             chunk_id=chunk_id, document_id=record.document_id, source=record.path,
             name=record.name, page=record.page_start, page_end=record.page_end,

@@ -236,10 +236,27 @@ class VectorIndex:
                 self._index.set_ef(k)
             try:
                 labels, distances = self._knn(vector, k, allowed)
+            except RuntimeError:
+                # hnswlib gives up when a filter or many deleted nodes leave it short of k
+                # results; exact search over the stored vectors always answers.
+                log.info("HNSW could not return %d results; using exact search", k)
+                return self._exact(vector, k, allowed)
             finally:
                 self._index.set_ef(self.params.ef)
         return [(int(label), 1.0 - float(distance))
                 for label, distance in zip(labels[0], distances[0])]
+
+    def _exact(self, vector: np.ndarray, k: int, allowed: set[int] | None
+               ) -> list[tuple[int, float]]:
+        best: list[tuple[int, float]] = []
+        for ids, vectors in self.store.iter_embeddings():
+            if allowed is not None:
+                keep = np.isin(ids, np.fromiter(allowed, np.int64))
+                ids, vectors = ids[keep], vectors[keep]
+            scores = vectors @ np.asarray(vector, np.float32)
+            best += list(zip(ids.tolist(), scores.tolist()))
+            best = sorted(best, key=lambda pair: -pair[1])[:k]
+        return best
 
     def _knn(self, vector: np.ndarray, k: int, allowed: set[int] | None):
         query = np.asarray(vector, np.float32).reshape(1, -1)
