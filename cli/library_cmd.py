@@ -73,15 +73,22 @@ def _open(args, *, create: bool = False):
 
 
 def add_documents(args) -> int:
-    from pipelines.library.ingest import FileReport, IngestPlan
+    from pipelines.library.ingest import FileReport, IngestPlan, IngestProgress
 
     library = _open(args, create=True)
     reports = []
+    live = sys.stderr.isatty()  # a progress line only where a person watches
     try:
         for event in library.add([Path(p) for p in args.paths]):
             if isinstance(event, IngestPlan) and not args.json:
                 print(f"plan: {event.summary()}", flush=True)
+            if isinstance(event, IngestProgress) and live:
+                print(f"\r\033[K[{event.file_number}/{event.file_count}] "
+                      f"{Path(event.path).name}: {event.chunks_done}/{event.chunks_total} "
+                      "chunks", end="", file=sys.stderr, flush=True)
             if isinstance(event, FileReport):
+                if live:
+                    print("\r\033[K", end="", file=sys.stderr, flush=True)
                 reports.append(event)
                 if not args.json:
                     _print_report(event)
