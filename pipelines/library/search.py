@@ -100,7 +100,9 @@ def hybrid_search(library, query: str, options: SearchOptions) -> list[Hit]:
     vector_ranking = [chunk_id for chunk_id, _ in vector_hits]
     keyword_ranking = [chunk_id for chunk_id, _ in keyword_hits]
     fused = rrf([vector_ranking, keyword_ranking])
-    order = sorted(fused, key=lambda chunk_id: -fused[chunk_id])
+    records = library.store.chunks(list(fused))
+    # A chunk removed since the index answered (another thread or process) is dropped.
+    order = sorted((c for c in fused if c in records), key=lambda chunk_id: -fused[chunk_id])
     if not order:
         return []
 
@@ -112,14 +114,11 @@ def hybrid_search(library, query: str, options: SearchOptions) -> list[Hit]:
     else:
         picks = list(range(min(options.k, len(order))))
 
-    records = library.store.chunks([order[i] for i in picks])
     keyword_scores = dict(keyword_hits)
     hits = []
     for i in picks:
         chunk_id = order[i]
-        record = records.get(chunk_id)
-        if record is None:  # removed by another thread or process since it was found
-            continue
+        record = records[chunk_id]
         hits.append(Hit(
             chunk_id=chunk_id, document_id=record.document_id, source=record.path,
             name=record.name, page=record.page_start, page_end=record.page_end,
