@@ -250,3 +250,55 @@ def test_transcripts_match_faster_whisper_on_the_same_weights(tmp_path, voice, h
 
     ours = transcribe_clip(clip).text
     assert word_error_rate(theirs, ours).wer <= 0.1, (theirs, ours)
+
+
+def _rules_fixture():
+    from inference.whisper import _Tokens
+
+    # A toy vocabulary: text 0-9, end of text 10, timestamps from 12 (0.00 s, 0.02 s, ...).
+    return _Tokens(eot=10, sot=11, no_timestamps=11, timestamp_begin=12, no_speech=None,
+                   sot_sequence=[11], suppress=[11], suppress_begin=[10])
+
+
+def test_decoding_rules_keep_timestamps_paired_and_increasing():
+    from inference.whisper import _apply_rules
+
+    tokens = _rules_fixture()
+    logits = np.zeros(120, np.float32)
+    first = _apply_rules(logits, [], tokens, max_initial=50)
+    assert np.isinf(first[:12]).all() and np.isfinite(first[12:63]).all()
+    assert np.isinf(first[63:]).all()  # no first timestamp after 1.0 s
+
+    after_start = _apply_rules(logits, [17], tokens, max_initial=50)
+    assert np.isinf(after_start[12:]).all()  # the opening timestamp: text must follow
+    closing = _apply_rules(logits, [17, 3, 20], tokens, max_initial=50)
+    assert np.isinf(closing[:10]).all()  # after text and one timestamp: another, or the end
+    assert np.isfinite(closing[10]) and np.isfinite(closing[20:]).all()
+    after_text = _apply_rules(logits, [17, 3, 4], tokens, max_initial=50)
+    assert np.isinf(after_text[12:18]).all()  # never earlier than the last timestamp (+1)
+    after_pair = _apply_rules(logits, [17, 3, 20, 20], tokens, max_initial=50)
+    assert np.isinf(after_pair[12:]).all()  # a closed pair: text or the end must follow
+
+
+def test_segments_are_cut_at_timestamp_pairs():
+    from inference.whisper import WindowResult, split_segments
+
+    class Decoder:
+        def decode(self, ids):
+            return " ".join(str(i) for i in ids)
+
+    class Model:
+        tokenizer = Decoder()
+
+    tokens = _rules_fixture()
+    result = WindowResult(tokens=[12, 1, 2, 62, 62, 3, 112], text="", avg_logprob=-0.2,
+                          no_speech_prob=0.0, temperature=0.0, compression_ratio=1.0)
+    segments, consumed = split_segments(result, tokens, Model(), offset_s=10.0, window_s=30.0)
+    assert [(s.start_s, s.end_s, s.text) for s in segments] == [(10.0, 11.0, "1 2"),
+                                                                (11.0, 12.0, "3")]
+    assert consumed == 30.0  # ended on a single timestamp: the whole window is done
+
+    cut = WindowResult(tokens=[12, 1, 62, 62, 3], text="", avg_logprob=-0.2,
+                       no_speech_prob=0.0, temperature=0.0, compression_ratio=1.0)
+    segments, consumed = split_segments(cut, tokens, Model(), offset_s=0.0, window_s=30.0)
+    assert len(segments) == 1 and consumed == pytest.approx(1.0)  # resume at the last pair
