@@ -76,6 +76,8 @@ class AudioTab(QWidget):
         self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._debounce.timeout.connect(self.analyse)
         self.preprocess.changed.connect(self._debounce.start)
+        self.devices.may_rescan = lambda: self._recorder is None and not (
+            self._player is not None and self._player.playing)
         self.devices.refresh()
 
     # ------------------------------------------------------------------------ layout

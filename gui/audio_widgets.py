@@ -31,18 +31,19 @@ class DeviceChooser(QWidget):
         refresh = QPushButton("⟳")
         refresh.setToolTip("List the input devices again (after plugging one in).")
         refresh.setFixedWidth(32)
-        refresh.clicked.connect(self.refresh)
+        refresh.clicked.connect(lambda: self.refresh(rescan=self.may_rescan()))
+        self.may_rescan = lambda: True  # the tab says no while it records or plays
         layout.addWidget(self.combo, 1)
         layout.addWidget(refresh)
         self.problem = ""
 
-    def refresh(self) -> None:
+    def refresh(self, *, rescan: bool = False) -> None:
         from pipelines.audio.recording import RecordingError, list_input_devices
 
         current = self.combo.currentData()
         self.combo.clear()
         try:
-            devices = list_input_devices()
+            devices = list_input_devices(rescan=rescan)
             self.problem = "" if devices else "No input device found."
         except RecordingError as error:
             devices, self.problem = [], str(error)

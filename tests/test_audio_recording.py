@@ -64,3 +64,12 @@ def test_unknown_device_names_the_devices_there_are():
 def test_recording_length_is_checked():
     with pytest.raises(RecordingError, match="outside 0-900 s"):
         record(0.0)
+
+
+@pytest.mark.audio_device
+@needs_device
+def test_rescanning_devices_keeps_recording_possible():
+    before = [device.name for device in list_input_devices()]
+    after = [device.name for device in list_input_devices(rescan=True)]
+    assert after == before
+    assert record(0.5).frames > 0

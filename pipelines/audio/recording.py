@@ -43,10 +43,17 @@ def _sounddevice():
     return sounddevice
 
 
-def list_input_devices() -> list[InputDevice]:
-    """Every device that can record, the system default first."""
+def list_input_devices(*, rescan: bool = False) -> list[InputDevice]:
+    """Every device that can record, the system default first.
+
+    PortAudio reads the device list once; rescan=True restarts it so a microphone plugged in
+    since then appears (only while no stream is open).
+    """
     sd = _sounddevice()
     try:
+        if rescan:
+            sd._terminate()  # the documented way to make PortAudio look again
+            sd._initialize()
         devices = sd.query_devices()
         default_in = sd.default.device[0]
     except sd.PortAudioError as error:
