@@ -630,6 +630,15 @@ class AudioTab(QWidget):
 
     def prepare_screenshot(self) -> None:
         """Speak the sample sentence, preprocess it, show the mel view and transcribe it."""
+        from inference.manifest import require_model
+
+        try:
+            for name in ("hibari-heart", "silero-vad", self.model.currentText()):
+                require_model(name)
+        except GlassboxError as error:
+            # A dialog would block an offscreen screenshot run; say it in the tab instead.
+            self.status.setText(str(error))
+            return
         self.tts_text.setPlainText(SAMPLE_SENTENCE)
         self.preprocess.restore({"mono": True, "resample": 2, "normalize": 2, "target": -20,
                                  "trim": True, "trim_mode": 0, "max_pause": 0,

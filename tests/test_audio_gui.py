@@ -183,3 +183,16 @@ def test_recording_without_a_device_says_so(qtbot, tab, errors):
     assert not tab.record_button.isChecked()
     assert errors and "No input device was found" in errors[0][1]
     assert tab._recorder is None
+
+
+def test_screenshot_preparation_shows_a_transcribed_sample(qtbot, tab):
+    tab.prepare_screenshot()
+    assert tab.transcript is not None and "dentist" in tab.transcript.text
+    assert tab.view.currentText() == "Mel spectrogram"
+    assert tab.analysis.processed.sample_rate_hz == 16000
+
+
+def test_screenshot_preparation_without_models_says_why(qtbot, tab, monkeypatch, tmp_path):
+    monkeypatch.setenv("GLASSBOX_MODELS_DIR", str(tmp_path))
+    tab.prepare_screenshot()
+    assert "hibari-heart" in tab.status.text() and "glassbox setup-models" in tab.status.text()
