@@ -88,6 +88,7 @@ class WindowResult:
     no_speech_prob: float
     temperature: float
     compression_ratio: float
+    token_logprobs: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -398,14 +399,14 @@ def decode_window(model: WhisperModel, states: np.ndarray, tokens: _Tokens,
         first = np.exp(_log_softmax(logits[0]))
         no_speech_prob = float(first[tokens.no_speech])
 
-    generated, logprob_sum = [], 0.0
+    generated, logprobs = [], []
     step_logits = logits[-1]
     for _ in range(budget):
         if cancel is not None and cancel.is_set():
             raise CancelledError("Transcription cancelled.")
         filtered = _apply_rules(step_logits, generated, tokens, max_initial)
         token = _pick(filtered, temperature, rng)
-        logprob_sum += float(_log_softmax(step_logits)[token])
+        logprobs.append(float(_log_softmax(step_logits)[token]))
         if token == tokens.eot:
             break
         generated.append(token)
@@ -414,9 +415,10 @@ def decode_window(model: WhisperModel, states: np.ndarray, tokens: _Tokens,
 
     text = model.tokenizer.decode([t for t in generated if t < tokens.eot]).strip()
     return WindowResult(tokens=generated, text=text,
-                        avg_logprob=logprob_sum / (len(generated) + 1),
+                        avg_logprob=sum(logprobs) / (len(generated) + 1),
                         no_speech_prob=no_speech_prob, temperature=temperature,
-                        compression_ratio=_compression_ratio(text))
+                        compression_ratio=_compression_ratio(text),
+                        token_logprobs=logprobs[:len(generated)])
 
 
 def _pick(logits: np.ndarray, temperature: float, rng: np.random.Generator) -> int:
