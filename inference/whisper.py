@@ -503,8 +503,11 @@ def transcribe_windows(model: WhisperModel, audio_16k: np.ndarray,
                                     progress, cancel)
 
 
-def _transcribe_span(model, audio_16k, start_s, end_s, tokens, options, rng, progress,
-                     cancel) -> Iterator[TranscriptEvent]:
+def _transcribe_span(model: WhisperModel, audio_16k: np.ndarray, start_s: float,
+                     end_s: float, tokens: _Tokens, options: TranscribeOptions,
+                     rng: np.random.Generator, progress: _Progress,
+                     cancel: threading.Event | None) -> Iterator[TranscriptEvent]:
+    """Decode one span 30 s at a time, moving on from where each decode's text ended."""
     seek_s = start_s
     while end_s - seek_s > 0.1:
         if cancel is not None and cancel.is_set():
@@ -516,6 +519,7 @@ def _transcribe_span(model, audio_16k, start_s, end_s, tokens, options, rng, pro
 
         segments, consumed_s = split_segments(result, tokens, model, offset_s=seek_s,
                                               window_s=window_s)
+        # Always move at least 1 s, so a decode that ends at its first timestamp cannot loop.
         consumed_s = max(consumed_s, 1.0) if consumed_s < window_s else window_s
         silent = (result.no_speech_prob > options.no_speech_threshold
                   and result.avg_logprob < options.logprob_threshold)
