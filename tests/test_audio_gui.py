@@ -196,3 +196,19 @@ def test_screenshot_preparation_without_models_says_why(qtbot, tab, monkeypatch,
     monkeypatch.setenv("GLASSBOX_MODELS_DIR", str(tmp_path))
     tab.prepare_screenshot()
     assert "hibari-heart" in tab.status.text() and "glassbox setup-models" in tab.status.text()
+
+
+@pytest.mark.audio_device
+@pytest.mark.skipif(not os.environ.get("GLASSBOX_AUDIO_DEVICE"),
+                    reason="run under .ci/with-audio-device for a virtual output")
+def test_playback_cursor_follows_and_stops(qtbot, tab, speech_file):
+    tab.load_file(speech_file)
+    qtbot.waitUntil(lambda: tab.analysis is not None, timeout=WAIT_MS)
+    tab.wait_idle()
+    tab.play_a.click()
+    qtbot.waitUntil(lambda: tab.plot_a.cursor.isVisible() and tab.plot_a.cursor.value() > 0.2,
+                    timeout=WAIT_MS)
+    assert not tab.plot_b.cursor.isVisible()
+    qtbot.waitUntil(lambda: not tab._player.playing and not tab.plot_a.cursor.isVisible(),
+                    timeout=WAIT_MS)
+    assert tab._player.position_s == pytest.approx(tab.original.duration_s, abs=0.05)
