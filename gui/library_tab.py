@@ -167,10 +167,10 @@ class LibraryTab(QWidget):
         self.answer_view.setOpenLinks(False)
         self.answer_view.anchorClicked.connect(self._on_anchor)
         self.context_meter = QProgressBar()
-        self.context_meter.setFormat("prompt %v of %m context tokens")
-        self.context_meter.setToolTip("The prompt (instructions, numbered passages, question) "
-                                      "against the context the model may read, less room "
-                                      "for the answer.")
+        self.context_meter.setFormat("%v of %m context tokens (prompt, then the answer)")
+        self.context_meter.setToolTip("The prompt (numbered passage sentences and question), "
+                                      "then each answer token as it streams, against the "
+                                      "context budget of the model.")
         page = QWidget()
         layout = QVBoxLayout(page)
         layout.addLayout(bar)
@@ -431,6 +431,8 @@ class LibraryTab(QWidget):
             self._update_map_query()
         elif event.kind == "token":
             self._answer_text += event.text
+            self.context_meter.setValue(min(self.context_meter.value() + 1,
+                                            self.context_meter.maximum()))
             self.answer_view.setHtml(_answer_html(event.answer, streaming=True,
                                                   partial=self._answer_text))
         elif event.kind == "done":
