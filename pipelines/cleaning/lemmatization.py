@@ -13,6 +13,7 @@ _PROPER_NOUN_TAGS = {"NNP", "NNPS"}
 MAX_LEMMA_CHARS = 64
 MAX_PUNKT_CHARS = 20_000
 _LINE_RE = re.compile(r"[^\n]+")
+_PUNCT_RE = re.compile(r"\.\.\.|--|[^\w\s]")
 
 
 @functools.lru_cache(maxsize=1 << 18)
@@ -63,7 +64,7 @@ def _lemmatize_sentence(sentence: str, ctx) -> str:
     words = parts[1::2]
     if not words:
         return sentence
-    tags = [tag for _, tag in fast_tagger().tag(words)]
+    tags = _word_tags(parts)
     for offset, (word, tag) in enumerate(zip(words, tags)):
         index = 2 * offset + 1
         new = _lemmatize_word(word, tag, looks_like_name(word, index, parts))
@@ -71,6 +72,23 @@ def _lemmatize_sentence(sentence: str, ctx) -> str:
             ctx.report.record(word, new)
             parts[index] = new
     return "".join(parts)
+
+
+def _word_tags(parts: list[str]) -> list[str]:
+    """Tags of the words in parts, tagged with the punctuation between them as tokens.
+
+    The tagger learnt from text where commas and full stops are tokens; its context features
+    read them, so they are kept in the sequence and their own tags dropped afterwards.
+    """
+    tokens, word_positions = [], []
+    for index, part in enumerate(parts):
+        if index % 2:
+            word_positions.append(len(tokens))
+            tokens.append(part)
+        else:
+            tokens.extend(_PUNCT_RE.findall(part))
+    tagged = fast_tagger().tag(tokens)
+    return [tagged[position][1] for position in word_positions]
 
 
 def _lemmatize_word(word: str, tag: str, capitalised_inside: bool) -> str:
@@ -90,7 +108,6 @@ def tag_words(text: str) -> list[tuple[str, str]]:
     """(word, Penn tag) for every word, sentence by sentence, for the GUI and tests."""
     tagged = []
     for start, end in sentence_spans(text):
-        words = segments(text[start:end])[1::2]
-        if words:
-            tagged.extend(fast_tagger().tag(words))
+        parts = segments(text[start:end])
+        tagged.extend(zip(parts[1::2], _word_tags(parts)))
     return tagged
