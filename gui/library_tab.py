@@ -45,6 +45,8 @@ class LibraryTab(QWidget):
         self._plan = ""
         self._projection = None
         self._query_vector = None
+        self._answer_text = ""
+        self._answer_tokens = 0
         self._query: StreamWorker | None = None
         self._aux: StreamWorker | None = None
         self._answer = None
@@ -397,6 +399,7 @@ class LibraryTab(QWidget):
                              generate=self.generate.isChecked())
         self.answer_view.setHtml("<i>Retrieving passages…</i>")
         self._answer_text = ""
+        self._answer_tokens = 0
 
         def job(cancel):
             yield ("vector", library.embedder.embed_one(question))
@@ -431,6 +434,7 @@ class LibraryTab(QWidget):
             self._update_map_query()
         elif event.kind == "token":
             self._answer_text += event.text
+            self._answer_tokens += 1
             self.context_meter.setValue(min(self.context_meter.value() + 1,
                                             self.context_meter.maximum()))
             self.answer_view.setHtml(_answer_html(event.answer, streaming=True,
@@ -438,6 +442,9 @@ class LibraryTab(QWidget):
         elif event.kind == "done":
             self._answer = event.answer
             self.answer_view.setHtml(_answer_html(event.answer))
+            if event.answer.generated:
+                used = event.answer.prompt_tokens + self._answer_tokens
+                self.context_meter.setValue(min(used, self.context_meter.maximum()))
 
     def _on_query_finished(self, error) -> None:
         self._query = None

@@ -131,3 +131,28 @@ def test_dropping_files_adds_them_and_remove_deletes(qtbot, tab, tmp_path):
     tab._remove_selected()
     assert [d.name for d in tab.library.documents()] == [second.name]
     assert tab.documents.rowCount() == 1
+
+
+def test_streamed_answer_fills_the_context_meter(qtbot, tab, tmp_path):
+    from inference.errors import ModelUnavailableError
+    from inference.manifest import require_model
+
+    try:
+        require_model("smollm2-135m-instruct-q4")
+    except ModelUnavailableError as error:
+        pytest.skip(f"language model not built: {error}")
+    source = tmp_path / "constitution.txt"
+    source.write_text(constitution_text(), encoding="ascii")
+    _ingest(qtbot, tab, [source])
+    tokens = []
+    tab.query.setText("Who is commander in chief of the army and navy?")
+
+    tab.ask()
+    tab._query.item.connect(lambda event: tokens.append(getattr(event, "kind", "")))
+    qtbot.waitUntil(lambda: tab._query is None, timeout=WAIT_MS)
+
+    answer = tab._answer
+    assert answer.generated and "token" in tokens
+    assert tab.context_meter.value() > answer.prompt_tokens
+    assert "Model's answer" in tab.answer_view.toPlainText()
+    assert all(f"[{n}]" in tab.answer_view.toPlainText() for n in answer.cited)

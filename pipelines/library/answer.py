@@ -198,13 +198,21 @@ def fit_to_budget(generator, question: str, facts: list[tuple[int, str]], budget
     """The facts (best first) whose prompt fits the budget, its size, and what was left out."""
     kept, notes, tokens = list(facts), [], 0
     while kept:
-        tokens = generator.count_tokens(build_prompt(question, kept))
+        tokens = _prompt_tokens(generator, build_prompt(question, kept))
         if tokens <= budget:
             break
         n, _ = kept.pop()
         notes.append(f"a sentence of passage [{n}] was left out of the prompt: the context "
                      f"budget ({budget} tokens) was full")
     return kept, tokens if kept else 0, notes
+
+
+def _prompt_tokens(generator, prompt: str) -> int:
+    """Tokens the model reads for prompt, chat template included."""
+    try:
+        return len(generator.prompt_ids(prompt, chat=True))
+    except InvalidSettingError:  # longer than the whole context: certainly over budget
+        return generator.context_length
 
 
 def _generate(answer: Answer, facts: list[tuple[int, str]], scored: list[ScoredSentence],
