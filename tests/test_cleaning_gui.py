@@ -199,3 +199,14 @@ def test_input_text_is_remembered(qtbot, tab):
     qtbot.addWidget(again)
     assert again.input.toPlainText() == "Remember me"
     again.shutdown()
+
+
+def test_a_drag_in_the_step_list_reorders_and_saves(qtbot, tab):
+    from PySide6.QtCore import QModelIndex
+
+    last = tab.steps.count() - 1
+    with qtbot.waitSignal(tab.steps.changed, timeout=1000):
+        # What an internal-move drop does to the list's model.
+        assert tab.steps.model().moveRow(QModelIndex(), last, QModelIndex(), 0)
+    assert tab.steps.order()[0] == "tidy"
+    assert settings().value(Key.CLEANING_STEP_ORDER.value).startswith('["tidy"')
