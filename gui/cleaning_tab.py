@@ -112,7 +112,8 @@ class CleaningTab(QWidget):
                           "contractions, names, numbers, negations.")
         sample.clicked.connect(lambda: self.input.setPlainText(SAMPLE_TEXT))
         self.live = QCheckBox("Live")
-        self.live.setChecked(True)
+        self.live.setChecked(settings().value(Key.CLEANING_LIVE.value, True, type=bool))
+        self.live.toggled.connect(self._live_toggled)
         self.live.setToolTip("Clean again a moment after every edit. Untick for very long "
                              "texts and press Clean.")
         self.clean_button = QPushButton("Clean")
@@ -248,6 +249,10 @@ class CleaningTab(QWidget):
         self._save()
         self._highlight_input()
         self._schedule()
+
+    def _live_toggled(self, on: bool) -> None:
+        if self._persist:
+            settings().setValue(Key.CLEANING_LIVE.value, on)
 
     def _schedule(self) -> None:
         if self.live.isChecked():

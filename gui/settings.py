@@ -38,6 +38,7 @@ class Key(str, Enum):
     CLEANING_BATCH_OUT = "cleaning/batch_out"
     CLEANING_CSV_COLUMN = "cleaning/csv_column"
     CLEANING_JSONL_FIELD = "cleaning/jsonl_field"
+    CLEANING_LIVE = "cleaning/live"
 
 
 def settings() -> QSettings:
