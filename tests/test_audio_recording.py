@@ -73,3 +73,18 @@ def test_rescanning_devices_keeps_recording_possible():
     after = [device.name for device in list_input_devices(rescan=True)]
     assert after == before
     assert record(0.5).frames > 0
+
+
+@pytest.mark.parametrize("portaudio_text,expected", [
+    ("Error opening InputStream: Device unavailable [PaErrorCode -9985]", "is busy"),
+    ("Error opening InputStream: Invalid sample rate [PaErrorCode -9997]",
+     "does not support 12345 Hz; choose its default rate, 48000 Hz"),
+    ("Error opening InputStream: Unanticipated host error", "Could not open input device"),
+])
+def test_portaudio_errors_become_one_clear_sentence(portaudio_text, expected):
+    from pipelines.audio.recording import InputDevice, _explain
+
+    sounddevice = pytest.importorskip("sounddevice")
+    device = InputDevice(3, "USB microphone", 1, 48000, False)
+    message = _explain(sounddevice.PortAudioError(portaudio_text), device, 12345)
+    assert expected in message and "USB microphone" in message
