@@ -2,6 +2,7 @@
 
 import logging
 
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from inference.errors import GlassboxError
@@ -17,6 +18,10 @@ def user_message(error: BaseException) -> str:
 
 
 def show_error(parent: QWidget | None, title: str, error: BaseException) -> None:
-    """Log the error with its traceback and show the user a short dialog."""
+    """Log the error with its traceback and show the user a short dialog.
+
+    Offscreen (screenshots, tests) nobody could close a dialog, so the log is all there is.
+    """
     log.error("%s: %s", title, error, exc_info=(type(error), error, error.__traceback__))
-    QMessageBox.warning(parent, title, user_message(error))
+    if QGuiApplication.platformName() != "offscreen":
+        QMessageBox.warning(parent, title, user_message(error))

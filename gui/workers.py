@@ -26,6 +26,7 @@ class StreamWorker(QObject):
         self._job = job
         self._cancel = threading.Event()
         self.error: BaseException | None = None
+        self.done = False
         self._thread = threading.Thread(target=self._run, name="glassbox-worker", daemon=True)
         self._ended.connect(self._announce_end, Qt.ConnectionType.QueuedConnection)
 
@@ -57,6 +58,7 @@ class StreamWorker(QObject):
         self._ended.emit()
 
     def _announce_end(self) -> None:
+        self.done = True
         self.finished.emit(self.error)
 
 
@@ -67,10 +69,12 @@ def wait_for(worker: StreamWorker, timeout_ms: int) -> bool:
     """
     from PySide6.QtCore import QEventLoop, QTimer
 
-    if not worker.is_running() and worker.error is None and worker.wait(0):
+    # `finished` is emitted on this (the GUI) thread, so nothing can slip in between this
+    # check and the loop starting.
+    if worker.done:
         return True
     loop = QEventLoop()
     worker.finished.connect(loop.quit)
     QTimer.singleShot(timeout_ms, loop.quit)
     loop.exec()
-    return not worker.is_running()
+    return worker.done

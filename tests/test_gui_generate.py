@@ -96,3 +96,20 @@ def test_main_window_has_tabs_in_order_and_shows_memory(qtbot):
         widget = window.tabs.widget(index)
         if hasattr(widget, "shutdown"):
             widget.shutdown()
+
+
+def test_a_missing_model_is_reported_in_the_tab_without_blocking(qtbot, tmp_path, monkeypatch):
+    from inference.generation import load_generator
+
+    monkeypatch.setenv("GLASSBOX_MODELS_DIR", str(tmp_path))
+    load_generator.cache_clear()
+    try:
+        widget = GenerateTab()
+        qtbot.addWidget(widget)
+        widget.prepare_screenshot()
+        assert "is missing" in widget.stats.text()
+        assert "glassbox setup-models --only" in widget.stats.text()
+        assert widget.generate_button.isEnabled()
+        widget.shutdown()
+    finally:
+        load_generator.cache_clear()
