@@ -156,3 +156,20 @@ def test_streamed_answer_fills_the_context_meter(qtbot, tab, tmp_path):
     assert tab.context_meter.value() > answer.prompt_tokens
     assert "Model's answer" in tab.answer_view.toPlainText()
     assert all(f"[{n}]" in tab.answer_view.toPlainText() for n in answer.cited)
+
+
+def test_hnsw_settings_rebuild_the_index(qtbot, tab, tmp_path):
+    import json
+
+    note = tmp_path / "moon.md"
+    note.write_text("The Moon raises the tides.", encoding="utf-8")
+    _ingest(qtbot, tab, [note])
+    tab.index_panel.m.setValue(8)
+    tab.index_panel.ef.setValue(50)
+
+    tab.index_panel.apply_button.click()
+    qtbot.waitUntil(lambda: tab._aux is None, timeout=WAIT_MS)
+
+    info = json.loads((tab.library.folder / "index.json").read_text())
+    assert info["m"] == 8 and tab.library.index.params.ef == 50
+    assert "rebuilt" in tab.index_panel.status.text()

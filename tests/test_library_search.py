@@ -230,3 +230,11 @@ def test_named_libraries_live_in_the_user_data_folder(tmp_path, capsys, monkeypa
     assert (tmp_path / "data" / "libraries" / "work notes" / "library.sqlite3").exists()
     assert [d["name"] for d in listed] == ["moon.md"]
     assert code_other == 2 and "There is no library" in err
+
+
+@pytest.mark.parametrize("query", ['"unbalanced quote', "AND OR NOT", "NEAR(army navy",
+                                   "army* -navy ^chief", "\u00e9l\u00e9phant \u5927\u7d71\u9818"])
+def test_queries_with_search_syntax_are_plain_words(library, query):
+    hits = library.search(query, SearchOptions(k=2))
+
+    assert len(hits) == 2
