@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 SAMPLE_PROMPT = "To date, the cleverest thinker of all time was"
 SCREENSHOT_TIMEOUT_MS = 120_000
+CHART_REFRESH_MS = 150
 
 # name: (label, minimum, maximum, default, integer, strategies it applies to, tooltip)
 PARAMETERS = {
@@ -79,6 +80,12 @@ class GenerateTab(QWidget):
         self._steps: list = []
         self._first_top: list = []
         self._clock = QElapsedTimer()
+        # Redrawing the chart for every token would slow generation down several times
+        # (the GUI thread competes with the model for the interpreter); a few times a second
+        # is enough for the eye.
+        self._chart_pending: int | None = None
+        self._chart_timer = QTimer(self, singleShot=True, interval=CHART_REFRESH_MS)
+        self._chart_timer.timeout.connect(self._draw_pending_chart)
         self._build()
         self._restore()
         # Load the model after the window has appeared, so start-up stays fast.
@@ -305,9 +312,9 @@ class GenerateTab(QWidget):
             self._steps.append(token)
             self.output.add_token(event.text, token.prob, token.alternatives)
             if token.alternatives:
-                self.chart.show_distribution(token.alternatives, chosen=token.text,
-                                             title=f"Step {len(self._steps)}: "
-                                                   f"{100 * token.prob:.1f}% for the pick")
+                self._chart_pending = len(self._steps) - 1
+                if not self._chart_timer.isActive():
+                    self._chart_timer.start()
         elif event.kind == "text":
             self.output.add_text(event.text)
         elif event.kind == "done":
@@ -322,10 +329,17 @@ class GenerateTab(QWidget):
             self.beams.setPlainText("\n".join(
                 f"{beam['score']:+.3f}  {'ended' if beam['finished'] else 'cut  '}  "
                 f"{beam['text']!r}" for beam in result.beams))
+        self._chart_timer.stop()
+        self._chart_pending = None
         if self._first_top:
             chosen = result.tokens[0].text if result.tokens else None
             self.chart.show_distribution(self._first_top, chosen=chosen,
                                          title="First next-token distribution")
+
+    def _draw_pending_chart(self) -> None:
+        if self._chart_pending is not None:
+            self._show_step(self._chart_pending)
+            self._chart_pending = None
 
     def _show_step(self, index: int) -> None:
         if index < len(self._steps) and self._steps[index].alternatives:
@@ -359,7 +373,7 @@ class GenerateTab(QWidget):
         """Generate from the sample prompt so the picture shows shaded tokens and the chart."""
         self.prompt.setPlainText(SAMPLE_PROMPT)
         self.strategy.setCurrentText("sample")
-        self.sliders["max_new_tokens"].set_value(24)
+        self.sliders["max_new_tokens"].set_value(60)
         self.start()
         if self._worker is not None:
             wait_for(self._worker, SCREENSHOT_TIMEOUT_MS)
