@@ -16,13 +16,25 @@ _LINE_RE = re.compile(r"[^\n]+")
 _PUNCT_RE = re.compile(r"\.\.\.|--|[^\w\s]")
 
 
+# Parts of speech to try, in order, when WordNet does not know a word as the tagged one.
+_FALLBACK_POS = ("n", "v", "a", "r")
+
+
 @functools.lru_cache(maxsize=1 << 18)
 def lemma(word: str, pos: str) -> str:
-    """The shortest WordNet lemma of a lowercase word for a part of speech, or the word."""
+    """The shortest WordNet lemma of a lowercase word for a part of speech, or the word.
+
+    The tagger errs on fragments such as "geese running." (it calls "geese" an adjective);
+    when WordNet has no such word in the tagged part of speech, the first one it does know
+    the word in decides, so the tag's mistake does not leave the word unlemmatized.
+    """
     if len(word) > MAX_LEMMA_CHARS or not word.isalpha():
         return word
-    forms = wordnet()._morphy(word, pos)
-    return min(forms, key=len) if forms else word
+    for candidate in (pos, *(p for p in _FALLBACK_POS if p != pos)):
+        forms = wordnet()._morphy(word, candidate)
+        if forms:
+            return min(forms, key=len)
+    return word
 
 
 def lemmatize_text(text: str, ctx) -> str:
