@@ -2,7 +2,6 @@
 
 import json
 import logging
-import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,8 +41,9 @@ class Embedder:
     """Turns texts into 384-d unit vectors; cosine similarity is then a dot product."""
 
     def __init__(self, folder: Path, *, options: EmbeddingOptions | None = None) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
+
+        from inference.onnx_session import open_session
 
         self.options = options or EmbeddingOptions()
         self.folder = Path(folder)
@@ -51,16 +51,8 @@ class Embedder:
         self.dimensions = int(config["dimensions"])
         self.max_tokens = int(config.get("max_tokens", DEFAULT_MAX_TOKENS))
         self.tokenizer = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
-        self.session = ort.InferenceSession(str(self.folder / "model.onnx"),
-                                            sess_options=self._session_options(ort),
-                                            providers=["CPUExecutionProvider"])
-
-    def _session_options(self, ort):
-        session_options = ort.SessionOptions()
-        threads = self.options.threads or os.cpu_count() or 1
-        session_options.intra_op_num_threads = threads
-        session_options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        return session_options
+        self.session = open_session(self.folder / "model.onnx", threads=self.options.threads,
+                                    what="sentence-embedding model")
 
     def count_tokens(self, text: str) -> int:
         """Word pieces the model sees for text, including [CLS] and [SEP]."""

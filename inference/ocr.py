@@ -1,7 +1,6 @@
 """Offline OCR for scanned pages: PP-OCRv4 text detection and recognition in onnxruntime."""
 
 import logging
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,15 +36,10 @@ class OcrEngine:
     """Finds text lines in an image (DB detector) and reads each one (CTC recognizer)."""
 
     def __init__(self, folder: Path) -> None:
-        import onnxruntime as ort
+        from inference.onnx_session import open_session
 
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = os.cpu_count() or 1
-        providers = ["CPUExecutionProvider"]
-        self.detector = ort.InferenceSession(str(folder / "det.onnx"), options,
-                                             providers=providers)
-        self.recognizer = ort.InferenceSession(str(folder / "rec.onnx"), options,
-                                               providers=providers)
+        self.detector = open_session(folder / "det.onnx", what="OCR text detector")
+        self.recognizer = open_session(folder / "rec.onnx", what="OCR text recognizer")
         # The character list travels inside the recognizer; index 0 is the CTC blank and the
         # index after the list is a space.
         characters = self.recognizer.get_modelmeta().custom_metadata_map["character"]

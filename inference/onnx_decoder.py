@@ -7,7 +7,6 @@ use_cache_branch, and past_key_values.{i}.key/value; outputs logits and present.
 
 import json
 import logging
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ import numpy as np
 import onnxruntime as ort
 
 from inference.errors import ModelUnavailableError
+from inference.onnx_session import open_session
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ class DecoderSession:
 
     def __init__(self, model_path: Path, *, threads: int | None = None):
         self.path = model_path
-        self.session = _open_session(model_path, threads)
+        self.session = open_session(model_path, threads=threads, what="language model")
         self.config = read_model_config(model_path)
         self.layout = _read_layout(self.session, self.config)
         self._output_names = [output.name for output in self.session.get_outputs()]
@@ -85,21 +85,6 @@ def _position_ids(attention_mask: np.ndarray, new: int) -> np.ndarray:
     positions = np.cumsum(attention_mask, axis=1) - 1
     positions = np.where(attention_mask == 0, 1, positions)
     return positions[:, -new:].astype(np.int64)
-
-
-def _open_session(model_path: Path, threads: int | None) -> ort.InferenceSession:
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads or max(1, len(os.sched_getaffinity(0)))
-    options.inter_op_num_threads = 1
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    try:
-        return ort.InferenceSession(str(model_path), options,
-                                    providers=["CPUExecutionProvider"])
-    except Exception as error:  # onnxruntime raises several unrelated types for bad files
-        raise ModelUnavailableError(
-            f"Could not load the model {model_path}: {str(error).splitlines()[0][:200]}. "
-            "The file may be corrupt or not a decoder with a key/value cache; rebuild it with "
-            "`glassbox setup-models` or replace it.") from error
 
 
 def read_model_config(model_path: Path) -> dict:

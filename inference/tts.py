@@ -50,14 +50,10 @@ class HibariVoice:
     sample_rate_hz = SAMPLE_RATE_HZ
 
     def __init__(self, folder):
-        import onnxruntime as ort
+        from inference.onnx_session import open_session
 
         _check_hibari_package()
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.log_severity_level = 3
-        self._session = ort.InferenceSession(str(folder / "hibari.onnx"), options,
-                                             providers=["CPUExecutionProvider"])
+        self._session = open_session(folder / "hibari.onnx", threads=1, what="voice")
         self._vocab = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
         self._g2p = None
         self._lock = threading.Lock()

@@ -60,14 +60,10 @@ class SileroVad:
     """The Silero model in onnxruntime; one instance is safe to share (calls are serialized)."""
 
     def __init__(self, model_path: str):
-        import onnxruntime as ort
+        from inference.onnx_session import open_session
 
-        options = ort.SessionOptions()
         # The model is tiny and sequential: one thread avoids thread start-up per window.
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        self._session = ort.InferenceSession(model_path, options,
-                                             providers=["CPUExecutionProvider"])
+        self._session = open_session(model_path, threads=1, what="voice-activity model")
         self._lock = threading.Lock()
 
     def probabilities(self, audio_16k: np.ndarray) -> np.ndarray:

@@ -223,21 +223,13 @@ class WhisperModel:
                                     "decoder_model_merged.onnx and tokenizer.json.")
 
     def _sessions(self, threads: int):
-        import onnxruntime as ort
+        from inference.onnx_session import open_session
 
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or min(os.cpu_count() or 1, 4)
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.log_severity_level = 3
-        # Spinning worker threads burn the cores other work needs between the many small
-        # decoder steps; on a busy 2-core machine spinning made each token 5x slower.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.add_session_config_entry("session.inter_op.allow_spinning", "0")
-        providers = ["CPUExecutionProvider"]
-        encoder = ort.InferenceSession(str(self._find("encoder_model.onnx")), options,
-                                       providers=providers)
-        decoder = ort.InferenceSession(str(self._find("decoder_model_merged.onnx")), options,
-                                       providers=providers)
+        threads = threads or min(os.cpu_count() or 1, 4)
+        encoder = open_session(self._find("encoder_model.onnx"), threads=threads,
+                               what="Whisper encoder")
+        decoder = open_session(self._find("decoder_model_merged.onnx"), threads=threads,
+                               what="Whisper decoder")
         return encoder, decoder
 
     def _read_shapes(self) -> None:

@@ -175,5 +175,5 @@ def test_a_corrupt_model_file_names_the_file_and_the_fix(broken_models_dir):
 def test_a_truncated_model_file_fails_to_load_with_a_clear_message(broken_models_dir):
     model_file = broken_models_dir / "model.onnx"
     model_file.write_bytes(model_file.read_bytes()[:4096])
-    with pytest.raises(ModelUnavailableError, match="Could not load the model"):
+    with pytest.raises(ModelUnavailableError, match="Could not load the language model"):
         TextGenerator(model_file)
