@@ -12,6 +12,7 @@ from inference.sampling import apply_repetition_penalty, log_softmax
 log = logging.getLogger(__name__)
 
 MAX_BEAMS = 16
+MAX_LENGTH_PENALTY = 10.0
 
 # step(token_ids, parent_rows) -> log-probabilities (beams, vocab) for the next position, where
 # token_ids are the tokens just chosen for each new beam and parent_rows the beam each one
@@ -36,6 +37,13 @@ class BeamOptions:
     length_penalty: float = 1.0
     early_stopping: bool = True
     n_best: int = 4
+
+    def __post_init__(self):
+        if not -MAX_LENGTH_PENALTY <= self.length_penalty <= MAX_LENGTH_PENALTY:
+            raise InvalidSettingError(
+                f"length_penalty must be between -{MAX_LENGTH_PENALTY} and "
+                f"{MAX_LENGTH_PENALTY}; got {self.length_penalty}. 1 is neutral; beyond a few "
+                "units one length wins whatever the text says.")
 
 
 @dataclass

@@ -11,7 +11,7 @@ from typing import Iterator
 import numpy as np
 
 from inference.beam_search import BeamOptions, beam_search, clamp_beams
-from inference.errors import InvalidSettingError
+from inference.errors import InvalidSettingError, ModelUnavailableError
 from inference.manifest import require_model
 from inference.onnx_decoder import DecoderSession, reorder_cache
 from inference.sampling import Sampler, SamplingOptions, log_softmax, softmax, top_tokens
@@ -60,11 +60,16 @@ class GenerationOptions:
         if not 0 <= self.top_probs <= 1000:
             raise InvalidSettingError(f"top_probs must be between 0 and 1000; "
                                       f"got {self.top_probs}.")
-        self.sampling()  # validates the sampling ranges now, not mid-generation
+        # Validate every setting now, whatever the strategy, not mid-generation.
+        self._sampling_as_given()
+        self.beams()
 
     def sampling(self) -> SamplingOptions:
         if self.strategy == "greedy":
             return SamplingOptions(temperature=0.0, repetition_penalty=self.repetition_penalty)
+        return self._sampling_as_given()
+
+    def _sampling_as_given(self) -> SamplingOptions:
         return SamplingOptions(temperature=self.temperature, top_k=self.top_k, top_p=self.top_p,
                                min_p=self.min_p, typical_p=self.typical_p,
                                repetition_penalty=self.repetition_penalty, seed=self.seed)
@@ -358,5 +363,8 @@ class _TextAssembler:
 def load_generator(name: str = DEFAULT_MODEL) -> TextGenerator:
     """The named model, loaded once and shared (checked against its build record first)."""
     model = require_model(name)
+    if model.kind != "text-generation":
+        raise ModelUnavailableError(f"'{name}' is a {model.kind} model, not a language model; "
+                                    "choose one listed as text-generation in glassbox models.")
     log.info("Loading language model %s", name)
     return TextGenerator(model.main_file, name=name)

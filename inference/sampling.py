@@ -13,6 +13,7 @@ import numpy as np
 from inference.errors import InvalidSettingError
 
 NEG_INF = -np.inf
+MAX_SEED = 2**32 - 1
 
 
 @dataclass(frozen=True)
@@ -42,11 +43,15 @@ class SamplingOptions:
 
     def __post_init__(self):
         _check_range("temperature", self.temperature, 0.0, 100.0)
-        _check_range("top_k", self.top_k, 0, 2**31)
+        if not isinstance(self.top_k, int) or self.top_k < 0:
+            raise InvalidSettingError(f"top_k must be 0 (off) or a positive whole number; "
+                                      f"got {self.top_k!r}.")
         _check_range("top_p", self.top_p, 0.0, 1.0)
         _check_range("min_p", self.min_p, 0.0, 1.0)
         _check_range("typical_p", self.typical_p, 0.0, 1.0)
         _check_range("repetition_penalty", self.repetition_penalty, 1.0, 1000.0)
+        if self.seed is not None:
+            _check_range("seed", self.seed, 0, MAX_SEED)
 
     @property
     def is_greedy(self) -> bool:

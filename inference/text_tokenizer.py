@@ -43,9 +43,16 @@ class TextTokenizer:
         return self._tokenizer.decode(list(ids), skip_special_tokens=True)
 
     def token_text(self, token_id: int) -> str:
-        """What one token shows as; special tokens keep their marker, broken bytes show as �."""
+        """What one token shows as; special tokens keep their marker.
+
+        A token that holds only part of a multi-byte character (emoji and CJK often take two
+        or three tokens) shows its bytes, e.g. "\\xf0\\x9f", rather than a meaningless �.
+        """
         text = self._tokenizer.decode([token_id], skip_special_tokens=False)
-        return text if text else self._tokenizer.id_to_token(token_id) or ""
+        raw = self._tokenizer.id_to_token(token_id) or ""
+        if _REPLACEMENT in text:
+            return _byte_level_escape(raw) or raw
+        return text or raw
 
     def apply_chat_template(self, user_text: str) -> str:
         """The prompt a chat model expects for one user message, ready for its answer."""
@@ -92,8 +99,9 @@ class StreamingDetokenizer:
         return self._take(text)
 
     def flush(self) -> str:
-        """Whatever is left at the end, incomplete characters included."""
-        return self._take(self._tokenizer.decode(self._ids))
+        """Whatever is left at the end; a character cut off by the end of generation (only
+        some of its bytes were generated) is dropped rather than shown as �."""
+        return self._take(self._tokenizer.decode(self._ids).rstrip(_REPLACEMENT))
 
     @property
     def text(self) -> str:
@@ -107,6 +115,31 @@ class StreamingDetokenizer:
         new = text[len(self._shown):]
         self._shown = text
         return new
+
+
+def _byte_level_alphabet() -> dict[str, int]:
+    """Byte-level BPE's stand-in characters for the 256 byte values, mapped back to bytes.
+
+    Printable Latin-1 characters stand for themselves; the other bytes were moved to code
+    points from 256 up, in order, so that every byte has a visible, non-space character.
+    """
+    printable = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1),
+                 *range(ord("®"), ord("ÿ") + 1)]
+    alphabet = {chr(byte): byte for byte in printable}
+    moved = (byte for byte in range(256) if byte not in alphabet.values())
+    alphabet.update({chr(256 + index): byte for index, byte in enumerate(moved)})
+    return alphabet
+
+
+_BYTE_LEVEL = _byte_level_alphabet()
+
+
+def _byte_level_escape(token: str) -> str:
+    """A byte-level token's bytes as text, with bytes that are not UTF-8 on their own as \\xNN;
+    empty if the token is not byte-level."""
+    if not token or any(char not in _BYTE_LEVEL for char in token):
+        return ""
+    return bytes(_BYTE_LEVEL[char] for char in token).decode("utf-8", "backslashreplace")
 
 
 def _common_prefix(a: str, b: str) -> str:

@@ -177,3 +177,33 @@ def test_a_truncated_model_file_fails_to_load_with_a_clear_message(broken_models
     model_file.write_bytes(model_file.read_bytes()[:4096])
     with pytest.raises(ModelUnavailableError, match="Could not load the language model"):
         TextGenerator(model_file)
+
+
+@pytest.mark.parametrize("prompt", ["Emoji time 🎉", "日本の首都は"])
+def test_text_cut_by_the_token_limit_never_ends_in_a_broken_character(generator, prompt):
+    for limit in range(1, 9):
+        result = generator.generate(prompt, GenerationOptions(max_new_tokens=limit))
+        assert "\ufffd" not in result.text
+
+
+def test_a_token_holding_part_of_a_character_shows_its_bytes(generator):
+    ids = generator.tokenizer.encode("🎉")
+    assert len(ids) > 1
+    shown = [generator.tokenizer.token_text(i) for i in ids]
+    assert all("\ufffd" not in text for text in shown)
+    assert shown[0].startswith("\\xf0")
+
+
+@pytest.mark.parametrize("options, message", [
+    (dict(strategy="sample", seed=-1), "seed must be between 0"),
+    (dict(top_k=-5), "top_k must be 0 \\(off\\) or a positive whole number"),
+    (dict(strategy="beam", length_penalty=-100), "length_penalty must be between"),
+])
+def test_settings_are_checked_whatever_the_strategy(options, message):
+    with pytest.raises(InvalidSettingError, match=message):
+        GenerationOptions(**options)
+
+
+def test_a_model_of_another_kind_is_refused_by_name():
+    with pytest.raises(ModelUnavailableError, match="not a language model"):
+        load_generator("whisper-tiny-en")
