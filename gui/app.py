@@ -4,6 +4,7 @@ import logging
 import os
 import re
 import sys
+import tempfile
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -16,20 +17,35 @@ def run_app(screenshot_dir: str | None = None) -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    from gui.main_window import MainWindow
-
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Glassbox")
     app.setOrganizationName("glassbox")
+    if screenshot_dir:
+        return _screenshots(Path(screenshot_dir))
+
+    from gui.main_window import MainWindow
+
     window = MainWindow()
     window.show()
-    if screenshot_dir:
+    return app.exec()
+
+
+def _screenshots(folder: Path) -> int:
+    from PySide6.QtCore import QSettings
+
+    from gui.main_window import MainWindow
+
+    # The tabs fill themselves with sample data and save their settings as they go; a
+    # throwaway settings folder keeps the user's own settings exactly as they were.
+    with tempfile.TemporaryDirectory(prefix="glassbox-screenshot-settings-") as scratch:
+        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, scratch)
+        window = MainWindow()
+        window.show()
         # The offscreen screen is small; pictures should show the window at a desktop size.
         window.resize(1280, 820)
-        for path in save_screenshots(window, Path(screenshot_dir)):
+        for path in save_screenshots(window, folder):
             log.info("Saved %s", path)
-        return 0
-    return app.exec()
+    return 0
 
 
 def save_screenshots(window, folder: Path) -> list[Path]:
