@@ -1,6 +1,7 @@
 """`glassbox models` and `glassbox setup-models`: list, check and build the models."""
 
 import logging
+from collections import Counter
 
 from cli.app import print_json
 from inference.manifest import all_models, describe
@@ -24,10 +25,7 @@ def list_models(args) -> int:
         print_json(entries)
     else:
         for entry in entries:
-            state = "ok" if entry["ok"] else "PROBLEM: " + "; ".join(entry["problems"])
-            size_mb = entry["size_bytes"] / 1e6
-            print(f"{entry['name']:32} {size_mb:8.1f} MB  {entry['licence']:12} {state}")
-            print(f"{'':32} {entry['purpose']}")
+            _print_entry(entry)
     return 0 if all(entry["ok"] for entry in entries) else 1
 
 
@@ -35,7 +33,21 @@ def setup_models(args) -> int:
     # Imported here: provisioning needs the build-only packages, the rest of the CLI does not.
     from provision.runner import provision
 
-    logging.getLogger().setLevel(logging.INFO)
-    for outcome in provision(args.only, force=args.force):
-        print(f"{outcome.name}: {outcome.action} ({outcome.seconds:.1f} s)")
+    # The runner's log lines are the progress report: show them plainly, one per step.
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    for handler in root.handlers:
+        handler.setFormatter(logging.Formatter("%(message)s"))
+
+    outcomes = provision(args.only, force=args.force)
+    counts = Counter(outcome.action for outcome in outcomes)
+    summary = ", ".join(f"{count} {action}" for action, count in sorted(counts.items()))
+    print(f"{len(outcomes)} model(s) ready: {summary}.")
     return 0
+
+
+def _print_entry(entry: dict) -> None:
+    state = "ok" if entry["ok"] else "PROBLEM: " + "; ".join(entry["problems"])
+    print(f"{entry['name']:28} {entry['size_bytes'] / 1e6:8.1f} MB  {state}")
+    print(f"{'':28} {entry['purpose']}")
+    print(f"{'':28} licence: {entry['licence']}")

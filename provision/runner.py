@@ -33,7 +33,6 @@ def provision(names: list[str] | None = None, *, force: bool = False) -> list[Ou
     chosen = _choose(models, names)
     outcomes = []
     for step, model in enumerate(chosen, start=1):
-        log.info("[%d/%d] %s", step, len(chosen), model.name)
         started = time.perf_counter()
         action = _provision_one(model, sources, force)
         outcomes.append(Outcome(model.name, action, time.perf_counter() - started))
