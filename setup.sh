@@ -16,11 +16,13 @@ steps=5
 step() { printf '\n==> [%s/%s] %s\n' "$1" "$steps" "$2"; }
 
 # Debian packages the app and its tests use: Qt's runtime libraries, PortAudio and a sound
-# server for recording, espeak-ng and sox for test speech, Xvfb for screenshots under X.
+# server for recording, espeak-ng and sox for test speech, Xvfb for screenshots under X, a
+# CJK font so Chinese and Japanese text (prompts, OCR results) does not show as boxes.
 system_packages=(
   libegl1 libgl1 libfontconfig1 libxkbcommon0 libxkbcommon-x11-0 libglib2.0-0 libdbus-1-3
   libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0
   libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xfixes0 fonts-dejavu-core
+  fonts-wqy-microhei
   libportaudio2 libsndfile1 pulseaudio pulseaudio-utils alsa-utils libasound2-plugins
   espeak-ng sox xvfb miscfiles
 )
