@@ -10,6 +10,7 @@ from inference.manifest import all_models, describe
 
 COLUMNS = ["Name", "Status", "Size (MB)", "Purpose", "Licence", "SHA-256"]
 STATUS_COLUMN = 1
+LICENCE_COLUMN = 4
 LICENCE_WIDTH = 170
 
 
@@ -23,11 +24,13 @@ class ModelsTab(QWidget):
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.verticalHeader().setVisible(False)
+        # Rows follow their wrapped text as the window (and so the Purpose column) resizes.
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Interactive)
-        self.table.setColumnWidth(4, LICENCE_WIDTH)
+        header.setSectionResizeMode(LICENCE_COLUMN, QHeaderView.ResizeMode.Interactive)
+        self.table.setColumnWidth(LICENCE_COLUMN, LICENCE_WIDTH)
         self.table.setWordWrap(True)
 
         self.summary = QLabel("Checking model files…")
@@ -72,11 +75,13 @@ class ModelsTab(QWidget):
         row = self.table.rowCount()
         self.table.insertRow(row)
         status = "ok" if entry["ok"] else _short_problem(entry["problems"])
+        digest = entry["sha256"][:12] + "…" if entry["sha256"] else ""
         cells = [entry["name"], status, f"{entry['size_bytes'] / 1e6:,.1f}", entry["purpose"],
-                 entry["licence"], entry["sha256"][:16]]
+                 entry["licence"], digest]
+        tips = {STATUS_COLUMN: status, LICENCE_COLUMN: entry["licence"]}
         for column, text in enumerate(cells):
             item = QTableWidgetItem(text)
-            item.setToolTip(status if column == STATUS_COLUMN else _tooltip(entry))
+            item.setToolTip(tips.get(column, _tooltip(entry)))
             if column == STATUS_COLUMN and not entry["ok"]:
                 item.setForeground(self.palette().brightText())
                 item.setBackground(_problem_brush())
