@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHB
 from gui.distribution_chart import DistributionChart
 from gui.errors import show_error, user_message
 from gui.param_slider import ParamSlider
+from gui.prompt_edit import PromptEdit
 from gui.settings import Key, settings
 from gui.token_view import TokenView, probability_colour
 from gui.workers import StreamWorker, wait_for
@@ -120,9 +121,11 @@ class GenerateTab(QWidget):
         layout.addWidget(QLabel("Model"))
         layout.addWidget(self.model_box)
 
-        self.prompt = QPlainTextEdit()
-        self.prompt.setPlaceholderText("Type a prompt, then press Ctrl+Enter.")
-        self.prompt.setToolTip("The text the model continues. Ctrl+Enter generates.")
+        self.prompt = PromptEdit(lambda error: self.stats.setText(user_message(error)))
+        self.prompt.setPlaceholderText("Type a prompt (or drop a text file here), then press "
+                                       "Ctrl+Enter.")
+        self.prompt.setToolTip("The text the model continues. Ctrl+Enter generates; a text "
+                               "file dropped here becomes the prompt.")
         layout.addWidget(QLabel("Prompt"))
         layout.addWidget(self.prompt, 1)
         self.chat = QCheckBox("Chat template")

@@ -113,3 +113,24 @@ def test_a_missing_model_is_reported_in_the_tab_without_blocking(qtbot, tmp_path
         widget.shutdown()
     finally:
         load_generator.cache_clear()
+
+
+def _file_drop(path):
+    from PySide6.QtCore import QMimeData, QUrl
+
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(path))])
+    return data
+
+
+def test_a_dropped_text_file_becomes_the_prompt_whatever_its_encoding(tab, tmp_path):
+    story = tmp_path / "histoire.txt"
+    story.write_bytes("Il était une fois, à Orléans,".encode("cp1252"))
+    tab.prompt.insertFromMimeData(_file_drop(story))
+    assert tab.prompt.toPlainText() == "Il était une fois, à Orléans,"
+
+    huge = tmp_path / "huge.txt"
+    huge.write_bytes(b"word " * 400_000)
+    tab.prompt.insertFromMimeData(_file_drop(huge))
+    assert tab.prompt.toPlainText() == "Il était une fois, à Orléans,"
+    assert "huge.txt is 2.0 MB" in tab.stats.text()
