@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QGroupBox, QHBoxLayout,
-                               QLabel, QPlainTextEdit, QProgressBar, QPushButton, QSplitter,
-                               QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFrame, QGroupBox,
+                               QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QPushButton,
+                               QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from gui.audio_widgets import (DeviceChooser, LevelMeter, PreprocessForm, SignalPlot,
                                StatsTable, wrap_label)
@@ -128,8 +128,15 @@ class AudioTab(QWidget):
         self.notes.setStyleSheet("color: #444;")
         layout.addWidget(_group("What the steps did", self.notes))
         self.stats = StatsTable()
-        layout.addWidget(_group("Statistics", self.stats), 1)
-        return panel
+        layout.addWidget(_group("Statistics", self.stats))
+        layout.addStretch(1)
+        # In a small window the whole column scrolls rather than squeezing the table.
+        scroll = QScrollArea()
+        scroll.setWidget(panel)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        return scroll
 
     def _plots(self) -> QWidget:
         panel = QWidget()
@@ -641,7 +648,8 @@ class AudioTab(QWidget):
             return
         self.tts_text.setPlainText(SAMPLE_SENTENCE)
         self.preprocess.restore({"mono": True, "resample": 2, "normalize": 2, "target": -20,
-                                 "trim": True, "trim_mode": 0, "max_pause": 0,
+                                 "trim": True, "trim_mode": 0, "pause_on": False,
+                                 "max_pause": 0,
                                  "gate_on": False, "gate": -50})
         self.view.setCurrentIndex(VIEWS.index("Mel spectrogram"))
         self.speak(round_trip=True)

@@ -14,6 +14,7 @@ from pipelines.audio.preprocess import PreprocessOptions
 log = logging.getLogger(__name__)
 
 METER_FLOOR_DBFS = -60
+DEFAULT_MAX_PAUSE_S = 0.5
 RESAMPLE_CHOICES = [("keep", 0), ("8 kHz", 8000), ("16 kHz (speech models)", 16000),
                     ("22.05 kHz", 22050), ("44.1 kHz", 44100), ("48 kHz", 48000)]
 
@@ -150,7 +151,7 @@ STAT_ROWS = [("duration_s", "Duration", "{:.2f} s"), ("sample_rate_hz", "Sample 
 
 
 class StatsTable(QTableWidget):
-    """Original and processed statistics side by side."""
+    """Original and processed statistics side by side, every row visible without scrolling."""
 
     def __init__(self, parent=None):
         super().__init__(len(STAT_ROWS), 2, parent)
@@ -158,11 +159,26 @@ class StatsTable(QTableWidget):
         self.setVerticalHeaderLabels([label for _, label, _ in STAT_ROWS])
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.setMinimumHeight(250)
+        self.setWordWrap(False)
+        # Compact rows, and a height that holds all of them, so no row hides behind a scrollbar.
+        rows = self.verticalHeader()
+        rows.setMinimumSectionSize(1)
+        rows.setDefaultSectionSize(self.fontMetrics().height() + 6)
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFixedHeight(self.rows_height())
+
+    def rows_height(self) -> int:
+        """Pixels needed to show the header and every row."""
+        header = self.horizontalHeader().sizeHint().height()
+        rows = self.verticalHeader().defaultSectionSize() * self.rowCount()
+        return header + rows + 2 * self.frameWidth() + 2
 
     def show_stats(self, column: int, stats: dict | None) -> None:
         for row, (key, _, fmt) in enumerate(STAT_ROWS):
-            self.setItem(row, column, QTableWidgetItem(_format(stats, key, fmt)))
+            item = QTableWidgetItem(_format(stats, key, fmt))
+            item.setToolTip(item.text())  # rows do not wrap; a long segment list is cut
+            self.setItem(row, column, item)
 
 
 def _format(stats: dict | None, key: str, fmt: str) -> str:
@@ -201,20 +217,29 @@ class PreprocessForm(QWidget):
         self.trim_mode.addItems(["energy", "vad"])
         self.trim_mode.setToolTip("energy: frames 40 dB below the loudest count as silence. "
                                   "vad: the voice activity model decides.")
+        self.pause_on = QCheckBox("Max pause")
+        self.pause_on.setToolTip("Shorten inner pauses that are longer than the limit.")
         self.max_pause = _spin(0, 10, 0, " s", step=0.1)
-        self.max_pause.setToolTip("Shorten inner pauses longer than this (0 keeps them).")
+        self.max_pause.setSpecialValueText("0 s (off)")
+        self.max_pause.setToolTip("Inner pauses longer than this are shortened to it. "
+                                  "0 s = off (pauses are kept).")
         self.gate_on = QCheckBox("Noise gate")
         self.gate = _spin(-90, 0, -50, " dBFS")
         self.gate.setToolTip("Frames quieter than this are muted.")
+        self.pause_on.toggled.connect(self._pause_toggled)
+        self.max_pause.valueChanged.connect(self._pause_value_changed)
+        self.gate_on.toggled.connect(self.gate.setEnabled)
+        self.max_pause.setEnabled(False)
+        self.gate.setEnabled(False)
         form.addRow(self.mono)
         form.addRow("Resample", self.resample)
         form.addRow("Normalize", self.normalize)
         form.addRow("Target", self.target)
         form.addRow(self.trim)
         form.addRow("Trim by", self.trim_mode)
-        form.addRow("Max pause", self.max_pause)
+        form.addRow(self.pause_on, self.max_pause)
         form.addRow(self.gate_on, self.gate)
-        for widget in (self.mono, self.trim, self.gate_on):
+        for widget in (self.mono, self.trim, self.pause_on, self.gate_on):
             widget.toggled.connect(self.changed)
         for widget in (self.resample, self.normalize, self.trim_mode):
             widget.currentIndexChanged.connect(self.changed)
@@ -228,14 +253,15 @@ class PreprocessForm(QWidget):
             normalize=mode, target_peak_dbfs=self.target.value() if mode == "peak" else -1.0,
             target_rms_dbfs=self.target.value() if mode == "rms" else -20.0,
             trim=self.trim.isChecked(), trim_mode=self.trim_mode.currentText(),
-            max_pause_s=self.max_pause.value(),
+            max_pause_s=self.max_pause.value() if self.pause_on.isChecked() else 0.0,
             gate_dbfs=self.gate.value() if self.gate_on.isChecked() else None)
 
     def state(self) -> dict:
         return {"mono": self.mono.isChecked(), "resample": self.resample.currentIndex(),
                 "normalize": self.normalize.currentIndex(), "target": self.target.value(),
                 "trim": self.trim.isChecked(), "trim_mode": self.trim_mode.currentIndex(),
-                "max_pause": self.max_pause.value(), "gate_on": self.gate_on.isChecked(),
+                "pause_on": self.pause_on.isChecked(), "max_pause": self.max_pause.value(),
+                "gate_on": self.gate_on.isChecked(),
                 "gate": self.gate.value()}
 
     def restore(self, state: dict) -> None:
@@ -247,10 +273,23 @@ class PreprocessForm(QWidget):
             self.trim.setChecked(bool(state["trim"]))
             self.trim_mode.setCurrentIndex(int(state["trim_mode"]))
             self.max_pause.setValue(float(state["max_pause"]))
+            # Settings saved before the checkbox existed meant "on" by a value above 0.
+            self.pause_on.setChecked(bool(state.get("pause_on", float(state["max_pause"]) > 0)))
             self.gate_on.setChecked(bool(state["gate_on"]))
             self.gate.setValue(float(state["gate"]))
         except (KeyError, TypeError, ValueError):
             log.info("Ignoring saved preprocessing settings that do not fit this version")
+
+
+    def _pause_toggled(self, on: bool) -> None:
+        # Ticking with the limit at 0 would change nothing; start from a typical half second.
+        if on and self.max_pause.value() == 0:
+            self.max_pause.setValue(DEFAULT_MAX_PAUSE_S)
+        self.max_pause.setEnabled(on)
+
+    def _pause_value_changed(self, value: float) -> None:
+        if value == 0 and self.pause_on.isChecked():
+            self.pause_on.setChecked(False)  # the box and "0 s (off)" always agree
 
 
 def _spin(low: float, high: float, value: float, suffix: str, step: float = 1.0):

@@ -26,6 +26,7 @@ HIBARI_VERSION = "0.2.1"
 SAMPLE_RATE_HZ = 24000
 MAX_PHONEMES = 400  # the model's comfortable input length; longer sentences split at clauses
 MAX_TEXT_CHARS = 20000
+MAX_SEED = 2**32 - 1
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[A-Z0-9\"'(])")
 _CLAUSE_BREAK = re.compile(r"(?<=[,;:—])\s+")
 
@@ -33,7 +34,7 @@ _CLAUSE_BREAK = re.compile(r"(?<=[,;:—])\s+")
 @dataclass(frozen=True)
 class SpeechOptions:
     """speed: 1.0 is the voice's natural pace (0.5 slow to 2.0 fast); seed fixes the noise
-    part of the signal, so the same text and seed give the same samples."""
+    part of the signal (0 to 2**32 - 1), so the same text and seed give the same samples."""
 
     speed: float = 1.0
     seed: int = 0
@@ -42,6 +43,9 @@ class SpeechOptions:
         if not 0.5 <= self.speed <= 2.0:
             raise InvalidSettingError(f"Speech speed {self.speed} is outside 0.5-2.0; use 1.0 "
                                       "for the natural pace.")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise InvalidSettingError(f"Voice seed {self.seed} is outside 0-{MAX_SEED}; any "
+                                      "whole number in that range works (0 is the default).")
 
 
 class HibariVoice:

@@ -31,13 +31,20 @@ WINDOW_SAMPLES = WINDOW_S * SAMPLE_RATE_HZ
 FRAMES = WINDOW_SAMPLES // HOP  # 3000 mel frames per window
 SECONDS_PER_TIMESTAMP = 0.02
 MAX_INITIAL_TIMESTAMP_S = 1.0
+# The language codes Whisper was trained on, in the order of its language tokens.
+LANGUAGES = (
+    "en zh de es ru ko fr ja pt tr pl ca nl ar sv it id hi fi vi he uk el ms cs ro da hu ta no "
+    "th ur hr bg lt la mi ml cy sk te fa lv bn sr az sl kn et mk br eu is hy ne mn bs kk sq sw "
+    "gl mr pa si km sn yo so af oc ka be tg sd gu am yi lo uz fo ht ps tk nn mt sa lb my bo tl "
+    "mg as tt haw ln ha ba jw su yue").split()
 
 
 @dataclass(frozen=True)
 class TranscribeOptions:
     """Settings of one transcription.
 
-    language: for multilingual models, the spoken language code (English-only models ignore it).
+    language: the spoken language as a Whisper code (en, de, fr, ...); English-only (.en)
+        models accept only "en".
     temperatures: greedy first (0.0); a window whose text repeats itself or has a low average
         log-probability is decoded again at the next temperature, sampling with `seed`.
     no_speech_threshold, logprob_threshold: a window is dropped as silence when Whisper's
@@ -54,6 +61,9 @@ class TranscribeOptions:
     seed: int = 0
 
     def __post_init__(self):
+        if self.language not in LANGUAGES:
+            raise InvalidSettingError(f"Language '{self.language}' is not a Whisper language "
+                                      "code; use a code such as en, de, fr, es or zh.")
         if not 1 <= self.max_new_tokens <= 440:
             raise InvalidSettingError(f"max_new_tokens {self.max_new_tokens} is outside 1-440; "
                                       "Whisper's decoder holds 448 positions.")
@@ -261,6 +271,16 @@ class WhisperModel:
     def token_id(self, token: str) -> int | None:
         return self.tokenizer.token_to_id(token)
 
+    def check_language(self, language: str) -> None:
+        """Raise a clear error unless this model can transcribe that language."""
+        if not self.multilingual and language != "en":
+            raise InvalidSettingError(f"{self.name} is an English-only (.en) model and only "
+                                      f"transcribes English, not '{language}'; use language "
+                                      "en, or add a multilingual Whisper (see docs/audio.md).")
+        if self.multilingual and self.token_id(f"<|{language}|>") is None:
+            raise InvalidSettingError(f"Language '{language}' is unknown to {self.name}; "
+                                      "use a code such as en, de, fr or es.")
+
     def special_tokens(self, language: str) -> _Tokens:
         """The ids of Whisper's control tokens, found by name in the tokenizer."""
         eot = self.token_id("<|endoftext|>")
@@ -269,12 +289,10 @@ class WhisperModel:
         if None in (eot, sot, no_ts):
             raise ModelUnavailableError(f"{self.folder}/tokenizer.json lacks Whisper's control "
                                         "tokens; use the tokenizer exported with the model.")
+        self.check_language(language)
         sequence = [sot]
         if self.multilingual:
             lang = self.token_id(f"<|{language}|>")
-            if lang is None:
-                raise InvalidSettingError(f"Language '{language}' is unknown to {self.name}; "
-                                          "use a code such as en, de, fr or es.")
             sequence += [lang, self.token_id("<|transcribe|>")]
         no_speech = self.token_id("<|nospeech|>") or self.token_id("<|nocaptions|>")
         space = self.tokenizer.encode(" ", add_special_tokens=False).ids

@@ -79,13 +79,30 @@ def test_audio_prints_stats_before_and_after(spoken_wav, capsys):
 
 @pytest.mark.parametrize("argv,message", [
     (["transcribe", "{tmp}/missing.wav"], "does not exist"),
-    (["transcribe", "{tmp}/bad.mp3"], "Could not decode bad.mp3 as MP3"),
+    (["transcribe", "{tmp}"], "is a folder, not an audio file"),
+    (["transcribe", "{tmp}/bad.mp3"], "bad.mp3 is not valid MP3 audio"),
     (["transcribe", "{tmp}/bad.mp3", "--srt", "{tmp}/out.txt"], "should end in .srt"),
+    (["transcribe", "{tmp}/bad.mp3", "--language", "xx"],
+     "--language 'xx' is not a Whisper language code"),
     (["speak", "--text", "  ", "--out", "{tmp}/x.wav"], "empty"),
     (["speak", "--text", "Hi.", "--out", "{tmp}/x.mp3"], "must end in .wav"),
-    (["speak", "--text", "Hi.", "--out", "{tmp}/x.wav", "--speed", "9"], "speed 9.0"),
-    (["audio", "{tmp}/bad.mp3"], "Could not decode"),
-    (["audio", "{tmp}/missing.wav", "--resample", "5"], "Resample rate 5 Hz"),
+    (["speak", "--text", "Hi.", "--out", "{tmp}/x.wav", "--speed", "9"],
+     "--speed must be between 0.5 (slow) and 2.0 (fast); got 9."),
+    (["speak", "--text", "Hello", "--out", "{tmp}/x.wav", "--seed", "-5"],
+     "--seed must be a whole number from 0 to 4294967295; got -5."),
+    (["speak", "--text", "Hello", "--out", "{tmp}/x.wav", "--seed", str(2**32)],
+     "--seed must be a whole number from 0 to 4294967295"),
+    (["audio", "{tmp}/bad.mp3"], "bad.mp3 is not valid MP3 audio"),
+    (["audio", "{tmp}/missing.wav", "--resample", "5"], "--resample must be 1000-384000 Hz"),
+    (["audio", "{tmp}/missing.wav", "--resample", "0"],
+     "--resample must be 1000-384000 Hz (e.g. 16000 for speech models); got 0."),
+    (["audio", "{tmp}/missing.wav", "--max-pause", "-1"],
+     "--max-pause must be 0 (off) or more seconds; got -1."),
+    (["audio", "{tmp}/missing.wav", "--gate", "5"], "--gate must be between -120 and 0 dBFS"),
+    (["audio", "{tmp}/missing.wav", "--target-dbfs", "-3"], "--target-dbfs needs --normalize"),
+    (["audio", "{tmp}/missing.wav", "--normalize", "rms", "--target-dbfs", "3"],
+     "--target-dbfs must be between -60 and 0 dBFS; got 3.0."),
+    (["audio", "{tmp}/missing.wav", "--trim-mode", "vad"], "--trim-mode needs --trim."),
 ])
 def test_bad_input_gives_one_line_and_exit_2(capsys, tmp_path, argv, message):
     (tmp_path / "bad.mp3").write_bytes(b"not an mp3" * 50)
@@ -94,3 +111,51 @@ def test_bad_input_gives_one_line_and_exit_2(capsys, tmp_path, argv, message):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     assert message in err
+
+
+def test_corrupt_mp3_gives_one_line_and_no_decoder_noise(capfd, tmp_path):
+    path = tmp_path / "garbage.mp3"
+    path.write_bytes(np.random.default_rng(0).bytes(20000))
+    assert main(["transcribe", str(path)]) == 2
+    err = capfd.readouterr().err  # file-descriptor level: libmpg123 writes there directly
+    assert err == ("glassbox: error: garbage.mp3 is not valid MP3 audio (the file is damaged or "
+                   "is not audio); export or download it again, or convert a good copy to "
+                   "WAV.\n")
+
+
+def test_another_language_on_the_english_only_model_is_refused(spoken_wav, capsys):
+    assert main(["transcribe", str(spoken_wav), "--language", "de"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "whisper-tiny-en is an English-only (.en) model and only transcribes English" in err
+    assert "'de'" in err
+
+
+def test_language_code_is_case_insensitive(spoken_wav, capsys):
+    data = run_json(capsys, "transcribe", str(spoken_wav), "--language", "EN")
+    assert word_error_rate(SENTENCE, data["text"]).wer <= 0.10
+
+
+def test_max_pause_zero_is_off_and_help_says_so(tmp_path, capsys):
+    rate = 16000
+    tone = 0.5 * np.sin(2 * np.pi * 440 * np.arange(rate // 2) / rate)
+    path = tmp_path / "gap.wav"
+    soundfile.write(str(path), np.concatenate([tone, np.zeros(2 * rate), tone]), rate)
+
+    data = run_json(capsys, "audio", str(path), "--max-pause", "0")
+    assert data["after"]["duration_s"] == data["before"]["duration_s"]
+    assert data["steps"] == []
+    shortened = run_json(capsys, "audio", str(path), "--max-pause", "0.5")
+    assert shortened["after"]["duration_s"] < 2.0
+
+    with pytest.raises(SystemExit):
+        main(["audio", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "0 (the default) is off" in help_text
+    assert "1000-384000 Hz" in help_text and "leave it out to keep the rate" in help_text
+
+
+def test_speak_help_gives_the_seed_range(capsys):
+    with pytest.raises(SystemExit):
+        main(["speak", "--help"])
+    assert "0 to 4294967295" in " ".join(capsys.readouterr().out.split())

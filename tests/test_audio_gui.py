@@ -50,10 +50,68 @@ def test_open_file_preprocess_and_see_a_b(qtbot, tab, speech_file):
     assert tab.stats.item(1, 0).text() == "24000 Hz"
     assert tab.stats.item(1, 1).text() == "16000 Hz"
     assert tab.stats.item(2, 0).text() == "2"
-    assert "Mixed the channels down to mono." in tab.notes.text()
+    assert "Mixed the 2 channels down to mono." in tab.notes.text()
     for index in range(tab.view.count()):
         tab.view.setCurrentIndex(index)  # every view draws without error
     assert tab.analysis.features[1].mel_db.shape[0] == 64
+
+
+def test_skipped_steps_are_explained(qtbot, tab, hibari_speech, tmp_path):
+    path = tmp_path / "mono.wav"
+    soundfile.write(str(path), hibari_speech.mono(), hibari_speech.sample_rate_hz)
+    tab.preprocess.mono.setChecked(True)
+    tab.load_file(path)
+    qtbot.waitUntil(lambda: tab.analysis is not None, timeout=WAIT_MS)
+    tab.wait_idle()
+
+    assert "Mix to mono skipped: the audio is already mono" in tab.notes.text()
+
+
+def test_max_pause_has_a_checkbox_and_zero_reads_off(qtbot, tab):
+    form = tab.preprocess
+    assert not form.pause_on.isChecked() and not form.max_pause.isEnabled()
+    assert form.max_pause.text() == "0 s (off)"
+    assert form.options().max_pause_s == 0.0
+
+    form.pause_on.setChecked(True)
+    assert form.max_pause.isEnabled() and form.max_pause.value() == 0.5
+    assert form.options().max_pause_s == 0.5
+
+    form.max_pause.setValue(0.0)  # back to 0 is off, and the box says so
+    assert not form.pause_on.isChecked()
+    form.max_pause.setValue(1.2)
+    assert form.options().max_pause_s == 0.0  # a value with the box unticked changes nothing
+
+    form.restore({**form.state(), "pause_on": True, "max_pause": 0.8})
+    assert form.pause_on.isChecked() and form.options().max_pause_s == pytest.approx(0.8)
+    assert not form.gate.isEnabled()
+    form.gate_on.setChecked(True)
+    assert form.gate.isEnabled()
+
+
+def test_every_statistics_row_is_visible_at_the_default_window_size(qtbot, errors,
+                                                                    speech_file):
+    from gui.main_window import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    tab = window.tab_named("Audio")
+    window.tabs.setCurrentWidget(tab)
+    window.show()
+    qtbot.waitExposed(window)
+    assert (window.width(), window.height()) == (1280, 820)
+    tab.load_file(speech_file)
+    qtbot.waitUntil(lambda: tab.analysis is not None, timeout=WAIT_MS)
+    tab.wait_idle()
+
+    table = tab.stats
+    last = table.model().index(table.rowCount() - 1, 1)
+    assert table.item(table.rowCount() - 1, 1).text().endswith("s")  # speech segments
+    assert table.visualRect(last).bottom() < table.viewport().height()
+    assert not table.verticalScrollBar().isVisible()
+    # Nothing clips the table itself: the column around it has room for all of it.
+    assert table.visibleRegion().boundingRect().height() == table.height()
+    window.close()
 
 
 def test_transcription_streams_segments_and_exports(qtbot, tab, speech_file, tmp_path):
@@ -93,7 +151,7 @@ def test_undecodable_file_is_one_message_and_keeps_the_current_audio(qtbot, tab,
     bad = tmp_path / "broken.ogg"
     bad.write_bytes(b"OggS but not really" * 20)
     assert not tab.load_file(bad)
-    assert errors and "Could not decode broken.ogg as OGG" in errors[0][1]
+    assert errors and "broken.ogg is not valid OGG audio" in errors[0][1]
     assert tab.original.source == str(speech_file)
 
 

@@ -135,6 +135,31 @@ def test_synthesis_is_deterministic_and_checks_its_input():
         voice.synthesize("word " * 5000)
 
 
+@pytest.mark.parametrize("seed", [-5, 2**32])
+def test_voice_seed_outside_its_range_is_refused(seed):
+    from inference.tts import SpeechOptions
+
+    with pytest.raises(InvalidSettingError, match=f"Voice seed {seed} is outside 0-4294967295"):
+        SpeechOptions(seed=seed)
+
+
+def test_unknown_language_codes_are_refused():
+    from inference.whisper import TranscribeOptions
+
+    with pytest.raises(InvalidSettingError, match="'xx' is not a Whisper language code"):
+        TranscribeOptions(language="xx")
+    assert TranscribeOptions(language="de").language == "de"
+
+
+def test_english_only_model_refuses_other_languages_even_without_speech():
+    from inference.whisper import TranscribeOptions
+
+    options = TranscriptionOptions(decoding=TranscribeOptions(language="fr"))
+    # Silence never reaches the decoder, so the check must come before voice activity.
+    with pytest.raises(InvalidSettingError, match=r"English-only \(\.en\) model .* not 'fr'"):
+        transcribe_clip(silence(1.0, 16000), options)
+
+
 def test_long_text_is_split_into_sentences():
     from inference.tts import load_voice, split_sentences
 

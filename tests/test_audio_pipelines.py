@@ -1,5 +1,6 @@
 """Audio pipelines without models: files, preprocessing, statistics, features, WER, export."""
 
+import os
 import warnings
 
 import numpy as np
@@ -47,14 +48,40 @@ def test_every_format_rate_and_channel_count_loads(tmp_path, suffix, subtype, ra
 @pytest.mark.parametrize("name,content,expected", [
     ("missing.wav", None, "does not exist"),
     ("empty.wav", b"", "is empty"),
-    ("garbage.mp3", b"this is not audio at all" * 40, "Could not decode garbage.mp3 as MP3"),
+    ("garbage.mp3", b"this is not audio at all" * 40, "garbage.mp3 is not valid MP3 audio"),
+    ("noise.wav", b"RIFF0000WAVEjunk" * 10,
+     r"noise.wav is not valid WAV audio \(the file is damaged or is not audio\); export"),
     ("notes.xyz", b"RIFF0000WAVEjunk" * 10, "Could not decode notes.xyz as XYZ"),
+    ("recordings", "folder", "recordings is a folder, not an audio file"),
 ])
 def test_undecodable_files_give_one_clear_sentence(tmp_path, name, content, expected):
     path = tmp_path / name
-    if content is not None:
+    if content == "folder":
+        path.mkdir()
+    elif content is not None:
         path.write_bytes(content)
     with pytest.raises(InputFileError, match=expected):
+        load_audio(path)
+
+
+def test_corrupt_mp3_is_named_and_the_decoder_prints_nothing(tmp_path, capfd):
+    path = tmp_path / "garbage.mp3"
+    path.write_bytes(np.random.default_rng(0).bytes(20000))  # libmpg123 tries to resync this
+
+    with pytest.raises(InputFileError, match="garbage.mp3 is not valid MP3 audio") as error:
+        load_audio(path)
+    os.write(2, b"stderr works again\n")
+
+    assert "exist" not in str(error.value)
+    assert capfd.readouterr().err == "stderr works again\n"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may read any file")
+def test_unreadable_file_says_permission_denied(tmp_path):
+    path = tmp_path / "locked.wav"
+    soundfile.write(str(path), np.zeros(1600), 16000)
+    path.chmod(0)
+    with pytest.raises(InputFileError, match="permission denied"):
         load_audio(path)
 
 
@@ -87,6 +114,23 @@ def test_mono_resample_and_peak_normalize():
     assert result.clip.frames == 16000
     assert np.abs(result.clip.samples).max() == pytest.approx(10 ** (-1 / 20), rel=1e-3)
     assert any("Resampled 44100 Hz -> 16000 Hz" in note for note in result.notes)
+    assert "Mixed the 2 channels down to mono." in result.notes
+
+
+def test_ticked_steps_with_nothing_to_do_say_why():
+    result = preprocess(tone(rate_hz=16000), PreprocessOptions(mono=True, resample_hz=16000))
+    assert result.notes == ["Mix to mono skipped: the audio is already mono (one channel).",
+                            "Resampling skipped: the audio is already at 16000 Hz."]
+    assert result.clip.frames == 16000
+
+
+def test_max_pause_zero_is_off():
+    rate = 16000
+    clip = AudioClip.from_mono(np.concatenate([tone(0.3, rate).mono(), np.zeros(rate),
+                                               tone(0.3, rate).mono()]), rate)
+    result = preprocess(clip, PreprocessOptions(max_pause_s=0.0))
+    assert result.clip.frames == clip.frames
+    assert result.notes == []
 
 
 def test_rms_normalize_hits_target_and_limits_peaks():
@@ -162,7 +206,9 @@ def test_trim_and_pause_shortening_and_gate():
     (dict(resample_hz=10), "Resample rate 10 Hz"),
     (dict(target_peak_dbfs=3.0), "between -60 and 0 dBFS"),
     (dict(trim_mode="magic"), "trim mode 'magic'"),
-    (dict(max_pause_s=-1.0), "max_pause_s"),
+    (dict(max_pause_s=-1.0), r"Max pause must be 0 s \(off\) or more seconds; got -1\."),
+    (dict(top_db=0.0), "silence threshold"),
+    (dict(gate_dbfs=5.0), "Noise gate threshold 5 dBFS is outside -120 to 0"),
 ])
 def test_bad_preprocessing_settings_are_refused(options, message):
     with pytest.raises(InvalidSettingError, match=message):

@@ -19,12 +19,12 @@ FRAME_S = 0.02
 class PreprocessOptions:
     """Which steps run, in this order: repair, mono, resample, gate, trim, pauses, normalize.
 
-    resample_hz: target rate (e.g. 16000 for speech models); 0 keeps the rate.
+    resample_hz: target rate, 1000-384000 Hz (e.g. 16000 for speech models); 0 keeps the rate.
     normalize: "peak" scales the loudest sample to target_peak_dbfs; "rms" scales the average
         level to target_rms_dbfs (then limits peaks below full scale).
     trim: cut silence at both ends, found by "energy" (frames top_db below the loudest) or by
         voice activity ("vad").
-    max_pause_s: inner pauses longer than this are shortened to it (0 keeps them).
+    max_pause_s: inner pauses longer than this are shortened to it (0 is off).
     gate_dbfs: a noise gate mutes 20 ms frames quieter than this (None disables it).
     """
 
@@ -53,9 +53,15 @@ class PreprocessOptions:
             raise InvalidSettingError("Normalization targets must be between -60 and 0 dBFS "
                                       f"(got peak {self.target_peak_dbfs}, rms "
                                       f"{self.target_rms_dbfs}).")
-        if self.max_pause_s < 0 or self.top_db <= 0:
-            raise InvalidSettingError(f"max_pause_s ({self.max_pause_s}) must be >= 0 and "
-                                      f"top_db ({self.top_db}) > 0.")
+        if self.max_pause_s < 0:
+            raise InvalidSettingError(f"Max pause must be 0 s (off) or more seconds; got "
+                                      f"{self.max_pause_s:g}.")
+        if self.top_db <= 0:
+            raise InvalidSettingError(f"The silence threshold must be more than 0 dB below the "
+                                      f"loudest frame; got {self.top_db:g} (40 is typical).")
+        if self.gate_dbfs is not None and not -120.0 <= self.gate_dbfs <= 0.0:
+            raise InvalidSettingError(f"Noise gate threshold {self.gate_dbfs:g} dBFS is outside "
+                                      "-120 to 0 dBFS; -50 suits most recordings.")
 
 
 @dataclass
@@ -68,12 +74,10 @@ def preprocess(clip: AudioClip, options: PreprocessOptions) -> PreprocessResult:
     """Run the chosen steps; every step that is skipped or limited says why in notes."""
     notes: list[str] = []
     clip = repair(clip, notes)
-    if options.mono and clip.channels > 1:
-        clip = clip.with_samples(clip.mono())
-        notes.append("Mixed the channels down to mono.")
-    if options.resample_hz and options.resample_hz != clip.sample_rate_hz:
-        notes.append(f"Resampled {clip.sample_rate_hz} Hz -> {options.resample_hz} Hz.")
-        clip = resample(clip, options.resample_hz)
+    if options.mono:
+        clip = mix_to_mono(clip, notes)
+    if options.resample_hz:
+        clip = resample_step(clip, options.resample_hz, notes)
     if options.gate_dbfs is not None:
         clip = noise_gate(clip, options.gate_dbfs, notes)
     if options.trim:
@@ -94,6 +98,22 @@ def repair(clip: AudioClip, notes: list[str]) -> AudioClip:
         return clip
     notes.append(f"Replaced {int(bad.sum())} NaN/infinite samples with 0.")
     return clip.with_samples(np.where(bad, 0.0, clip.samples))
+
+
+def mix_to_mono(clip: AudioClip, notes: list[str]) -> AudioClip:
+    if clip.channels == 1:
+        notes.append("Mix to mono skipped: the audio is already mono (one channel).")
+        return clip
+    notes.append(f"Mixed the {clip.channels} channels down to mono.")
+    return clip.with_samples(clip.mono())
+
+
+def resample_step(clip: AudioClip, target_hz: int, notes: list[str]) -> AudioClip:
+    if target_hz == clip.sample_rate_hz:
+        notes.append(f"Resampling skipped: the audio is already at {target_hz} Hz.")
+        return clip
+    notes.append(f"Resampled {clip.sample_rate_hz} Hz -> {target_hz} Hz.")
+    return resample(clip, target_hz)
 
 
 def resample_mono(mono: np.ndarray, rate_hz: int, target_hz: int) -> np.ndarray:

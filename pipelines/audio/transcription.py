@@ -62,6 +62,8 @@ def transcribe_stream(clip: AudioClip, options: TranscriptionOptions = Transcrip
     # Models load (once) before the clock starts: the real-time factor measures the work.
     yield TranscriptEvent("progress", fraction=0.0, message="Loading models")
     model = load_whisper(options.model)
+    # Checked before any work, so a wrong language fails even on audio without speech.
+    model.check_language(options.decoding.language)
     load_vad()
     started = time.perf_counter()
     audio = audio_for_whisper(clip)
