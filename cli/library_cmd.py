@@ -1,11 +1,17 @@
 """`glassbox library add|list|remove|stats`, `glassbox search` and `glassbox ask`."""
 
 import sys
+from contextlib import closing
 from pathlib import Path
 
 from cli.app import print_json
 
 STATUS_ORDER = ["added", "updated", "unchanged", "skipped", "failed"]
+
+
+def plural(count: int, noun: str) -> str:
+    """'1 chunk', '2 chunks', '1,200 tokens'."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
 
 
 def register(subparsers) -> None:
@@ -74,15 +80,21 @@ def _open(args, *, create: bool = False):
 
 def add_documents(args) -> int:
     from pipelines.library.ingest import FileReport, IngestPlan, IngestProgress
+    from pipelines.library.lock import WAITING
 
     library = _open(args, create=True)
+    if library.read_only:
+        library.close()
+    library.store.require_writable("added")
     reports = []
     live = sys.stderr.isatty()  # a progress line only where a person watches
     try:
         for event in library.add([Path(p) for p in args.paths]):
             if isinstance(event, IngestPlan) and not args.json:
                 print(f"plan: {event.summary()}", flush=True)
-            if isinstance(event, IngestProgress) and live:
+            if isinstance(event, IngestProgress) and event.stage == WAITING:
+                print(WAITING, file=sys.stderr, flush=True)
+            elif isinstance(event, IngestProgress) and live:
                 print(f"\r\033[K[{event.file_number}/{event.file_count}] "
                       f"{Path(event.path).name}: {event.chunks_done}/{event.chunks_total} "
                       "chunks", end="", file=sys.stderr, flush=True)
@@ -103,14 +115,14 @@ def add_documents(args) -> int:
 
 
 def _print_report(report) -> None:
-    detail = f"{report.chunks} chunks" if report.status in ("added", "updated") else \
+    detail = plural(report.chunks, "chunk") if report.status in ("added", "updated") else \
         report.message
     print(f"{report.status:9} {report.path}  {detail}", flush=True)
 
 
 def list_documents(args) -> int:
-    library = _open(args)
-    documents = library.documents()
+    with closing(_open(args)) as library:
+        documents = library.documents()
     if args.json:
         print_json([{"path": d.path, "name": d.name, "format": d.format, "pages": d.pages,
                      "chunks": d.chunk_count, "tokens": d.token_count,
@@ -118,7 +130,8 @@ def list_documents(args) -> int:
                     for d in documents])
         return 0
     for d in documents:
-        print(f"{d.name}  ({d.format}, {d.pages} page(s), {d.chunk_count} chunks)  {d.path}")
+        print(f"{d.name}  ({d.format}, {plural(d.pages, 'page')}, "
+              f"{plural(d.chunk_count, 'chunk')})  {d.path}")
     if not documents:
         print(f"The library at {library.folder} is empty; add files with "
               "`glassbox library add PATH`.")
@@ -126,36 +139,59 @@ def list_documents(args) -> int:
 
 
 def remove_documents(args) -> int:
-    library = _open(args)
-    removed = [library.remove(name) for name in args.documents]
-    library.close()
+    with closing(_open(args)) as library:
+        removed = [library.remove(name) for name in args.documents]
     if args.json:
         print_json([{"path": r.path, "chunks": r.chunk_count} for r in removed])
     else:
         for record in removed:
-            print(f"removed {record.path} ({record.chunk_count} chunks)")
+            print(f"removed {record.path} ({plural(record.chunk_count, 'chunk')})")
     return 0
 
 
 def show_stats(args) -> int:
-    library = _open(args)
-    stats = library.stats()
+    with closing(_open(args)) as library:
+        stats = library.stats()
     if args.json:
         print_json(stats)
     else:
-        for key, value in stats.items():
-            print(f"{key:16} {value}")
+        print("\n".join(stats_lines(stats)))
     return 0
+
+
+def stats_lines(stats: dict) -> list[str]:
+    """library stats as readable lines."""
+    index = stats["index"]
+    return [
+        f"library:   {stats['library']}",
+        (f"contents:  {plural(stats['documents'], 'document')}, "
+         f"{plural(stats['pages'], 'page')}, {plural(stats['chunks'], 'chunk')}, "
+         f"{plural(stats['tokens'], 'token')}"),
+        f"database:  {_size(stats['database_bytes'])}",
+        (f"index:     {_size(stats['index_bytes'])} (HNSW M {index['m']}, ef_construction "
+         f"{index['ef_construction']}, search ef {index['ef']})"),
+        f"version:   {stats['version']} (committed changes)",
+    ] + (["access:    read-only (search and ask work; add and remove do not)"]
+         if stats.get("read_only") else [])
+
+
+def _size(count: int) -> str:
+    if count < 1024:
+        return plural(count, "byte")
+    for unit in ("KiB", "MiB", "GiB"):
+        count /= 1024
+        if count < 1024 or unit == "GiB":
+            return f"{count:.1f} {unit}"
+    return ""
 
 
 def search_library(args) -> int:
     from pipelines.library.search import SearchOptions
 
-    library = _open(args)
-    documents = tuple(library.find_document(d).id for d in args.document or [])
-    hits = library.search(args.query, SearchOptions(k=args.k, mmr=args.mmr,
-                                                    document_ids=documents))
-    library.close()
+    with closing(_open(args)) as library:
+        documents = tuple(library.find_document(d).id for d in args.document or [])
+        hits = library.search(args.query, SearchOptions(k=args.k, mmr=args.mmr,
+                                                        document_ids=documents))
     if args.json:
         print_json([hit.as_json() for hit in hits])
         return 0
@@ -163,7 +199,7 @@ def search_library(args) -> int:
         keyword = "-" if hit.keyword_score is None else f"{hit.keyword_score:.2f}"
         print(f"{rank}. {hit.name} p.{hit.page}  fused {hit.score:.4f}  cosine "
               f"{hit.vector_score:.3f}  BM25 {keyword}")
-        print("   " + " ".join(hit.text.split())[:300])
+        print("   " + hit.preview)
     if not hits:
         print("No results: the library is empty or nothing matched.")
     return 0
@@ -172,26 +208,32 @@ def search_library(args) -> int:
 def ask_library(args) -> int:
     from pipelines.library.answer import AskOptions, ask
 
-    library = _open(args)
     options = AskOptions(k=args.k, generate=not args.no_generate)
     answer = None
-    for event in ask(library, args.question, options):
-        answer = event.answer
-        if not args.json and event.kind == "token":
-            print(event.text, end="", flush=True)
-    library.close()
+    # Streamed tokens are shown only to a person watching; the final text (printed after
+    # them) is the one with citations attached, the same as the JSON answer.
+    live = sys.stdout.isatty() and not args.json
+    streamed = ""
+    with closing(_open(args)) as library:
+        for event in ask(library, args.question, options):
+            answer = event.answer
+            if live and event.kind == "token":
+                streamed += event.text
+                print(event.text, end="", flush=True)
     if args.json:
         print_json(answer.as_json())
         return 0
-    _print_answer(answer)
+    _print_answer(answer, streamed)
     return 0
 
 
-def _print_answer(answer) -> None:
-    if not answer.generated:
-        print(answer.text)
-    else:
+def _print_answer(answer, streamed: str = "") -> None:
+    if streamed:
         print()
+        if streamed.strip() != answer.text.strip():
+            print(f"with citations: {answer.text}")
+    else:
+        print(answer.text)
     for citation in answer.citations:
         print(f"[{citation.n}] {citation.hit.name}, page {citation.hit.page}")
     for highlight in answer.highlights:

@@ -5,30 +5,36 @@ import html
 import json
 import logging
 import re
+import shutil
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QInputDialog,
-                               QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox, QSplitter,
-                               QTableWidgetItem, QTabWidget, QTextBrowser, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QHeaderView,
+                               QInputDialog, QLabel, QLineEdit, QProgressBar, QPushButton,
+                               QSpinBox, QSplitter, QTableWidgetItem, QTabWidget, QTextBrowser,
+                               QVBoxLayout, QWidget)
 
 from gui.errors import show_error
 from gui.library_views import DocumentView, EmbeddingMap, IndexPanel, make_table
 from gui.settings import Key, settings
 from gui.workers import StreamWorker, wait_for
+from inference.errors import GlassboxError
 from pipelines.library.answer import AskOptions, ask
 from pipelines.library.ingest import FileReport, IngestPlan, IngestProgress
 from pipelines.library.library import Library, library_folder, library_names
+from pipelines.library.lock import WAITING
 from pipelines.library.search import SearchOptions
 from pipelines.library.vector_index import HnswParams
 
 log = logging.getLogger(__name__)
 
 SCREENSHOT_TIMEOUT_MS = 180_000
+SHUTDOWN_MS = 8000  # all workers together; a cancelled embed or generation stops sooner
 STATUS_COLOURS = {"added": "#2e7d32", "updated": "#1565c0", "unchanged": "#616161",
                   "skipped": "#ef6c00", "failed": "#c62828"}
 SAMPLE_QUESTION = "Who is commander in chief of the army and navy?"
@@ -52,6 +58,7 @@ class LibraryTab(QWidget):
         self._answer = None
         self._hits = []
         self._map_version = -1
+        self._sample_dir: Path | None = None
         self._build_ui()
         self._restore()
 
@@ -60,6 +67,12 @@ class LibraryTab(QWidget):
     def _build_ui(self) -> None:
         layout = QVBoxLayout(self)
         layout.addLayout(self._top_bar())
+        # Problems opening a library are shown here, never in a box that blocks start-up.
+        self.banner = QLabel("")
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet("background: #fff4e5; color: #7a4100; padding: 4px;")
+        self.banner.hide()
+        layout.addWidget(self.banner)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self._left_column())
         splitter.addWidget(self._right_column())
@@ -77,6 +90,7 @@ class LibraryTab(QWidget):
         open_button = _button("Open folder…", self._open_folder)
         add_files = _button("Add files…", self._add_files_dialog)
         add_folder = _button("Add folder…", self._add_folder_dialog)
+        self._write_buttons = [add_files, add_folder]
         self.stats = QLabel("")
         self.stats.setStyleSheet("color: #555;")
         bar = QHBoxLayout()
@@ -90,8 +104,10 @@ class LibraryTab(QWidget):
         self.documents = make_table(["Document", "Format", "Pages", "Chunks", "Notes"],
                                     stretch=0)
         self.documents.setToolTip("Drop files or folders anywhere on this tab to add them.")
+        self.documents.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.documents.cellDoubleClicked.connect(self._open_document_row)
         self.remove_button = _button("Remove selected", self._remove_selected)
+        self._write_buttons.append(self.remove_button)
         self.progress = QProgressBar()
         self.progress.setFormat("%p%")
         self.progress_label = QLabel("Drop PDF, DOCX, TXT, Markdown, RST, HTML or CSV files "
@@ -100,6 +116,12 @@ class LibraryTab(QWidget):
         self.cancel_button = _button("Cancel", self._cancel_ingest)
         self.cancel_button.setEnabled(False)
         self.report = make_table(["File", "Status", "Chunks", "Message"], stretch=3)
+        # Long file names are elided in the middle (full path in the tooltip), so the
+        # message column keeps its room.
+        self.report.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        self.report.setColumnWidth(0, 150)
+        self.report.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.report.setWordWrap(True)  # a message wraps onto more lines rather than being cut
 
         column = QWidget()
         layout = QVBoxLayout(column)
@@ -134,7 +156,7 @@ class LibraryTab(QWidget):
     def _search_page(self) -> QWidget:
         self.query = QLineEdit()
         self.query.setPlaceholderText("Search or ask a question about your documents…")
-        self.query.setMinimumWidth(320)
+        self.query.setMinimumWidth(280)
         self.query.returnPressed.connect(self.search)
         self.k = QSpinBox()
         self.k.setRange(1, 50)
@@ -149,15 +171,24 @@ class LibraryTab(QWidget):
                                  "from the best sentences. Off: the extractive answer only.")
         self.filter = QComboBox()
         self.filter.setToolTip("Search every document or only one.")
+        self.filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.filter.setMinimumContentsLength(14)
         self.search_button = _button("Search", self.search)
         self.ask_button = _button("Ask", self.ask)
         self.stop_button = _button("Stop", self._stop_query)
         self.stop_button.setEnabled(False)
-        bar = QHBoxLayout()
-        for widget in (self.query, QLabel("k"), self.k, self.mmr, self.generate, self.filter,
-                       self.search_button, self.ask_button, self.stop_button):
-            bar.addWidget(widget)
-        bar.setStretch(0, 1)
+        # Two rows, so the search page leaves the document list and ingest report their room.
+        bar = QVBoxLayout()
+        first, second = QHBoxLayout(), QHBoxLayout()
+        for widget in (self.query, self.search_button, self.ask_button, self.stop_button):
+            first.addWidget(widget)
+        first.setStretch(0, 1)
+        for widget in (QLabel("k"), self.k, self.mmr, self.generate, QLabel("Search in:"),
+                       self.filter):
+            second.addWidget(widget)
+        second.addStretch(1)
+        bar.addLayout(first)
+        bar.addLayout(second)
 
         self.results = make_table(["#", "Source", "Page", "Fused (RRF)", "Cosine", "BM25",
                                "Passage"], stretch=6)
@@ -196,27 +227,59 @@ class LibraryTab(QWidget):
             self.index_panel_params = HnswParams()
         self.k.setValue(int(store.value(Key.LIBRARY_K.value, 5)))
         self.mmr.setChecked(store.value(Key.LIBRARY_MMR.value, "false") == "true")
-        self.open_library(Path(folder))
+        if self.open_library(Path(folder)) or Path(folder) == library_folder():
+            return
+        problem = self.banner.text()
+        if self.open_library(library_folder()):
+            self._show_banner(f"{problem} The default library is open instead.")
+        else:
+            self._show_banner(f"{problem} {self.banner.text()} Choose or create another "
+                              "library above.")
 
-    def open_library(self, folder: Path) -> None:
-        """Close the current library (if idle) and open the one in folder."""
+    def open_library(self, folder: Path) -> bool:
+        """Close the current library (if idle) and open the one in folder; False on failure.
+
+        A failure is shown in the banner and the library open before (if any) stays open.
+        """
         if self._busy():
             self.progress_label.setText("Wait for the running job to finish (or cancel it) "
                                         "before switching libraries.")
             self._refresh_library_box()
-            return
+            return False
         try:
             library = Library(folder, params=self.index_panel_params)
         except Exception as error:  # noqa: BLE001 - shown to the user, the tab keeps working
-            show_error(self, "Could not open the library", error)
-            return
+            log.warning("Could not open the library in %s: %s", folder, error)
+            self._show_banner(f"Could not open the library in {folder}: {error}")
+            self._refresh_library_box()
+            self.refresh_documents()
+            self._update_actions()
+            return False
         if self.library is not None:
             self.library.close()
         self.library = library
         settings().setValue(Key.LIBRARY_FOLDER.value, str(folder))
         self._map_version = -1
+        self._show_banner("This library's folder is read-only: search and ask work, adding "
+                          "and removing documents do not." if library.read_only else "")
         self._refresh_library_box()
         self.refresh_documents()
+        self._update_actions()
+        return True
+
+    def _show_banner(self, text: str) -> None:
+        self.banner.setText(text)
+        self.banner.setVisible(bool(text))
+
+    def _update_actions(self) -> None:
+        """Search and ask need an open library; add and remove need a writable one."""
+        is_open = self.library is not None
+        writable = is_open and not self.library.read_only
+        idle = self._query is None
+        self.search_button.setEnabled(is_open and idle)
+        self.ask_button.setEnabled(is_open and idle)
+        for button in self._write_buttons:
+            button.setEnabled(writable and self._ingest is None)
 
     def _refresh_library_box(self) -> None:
         self.library_box.blockSignals(True)
@@ -224,7 +287,7 @@ class LibraryTab(QWidget):
         current = str(self.library.folder) if self.library else ""
         for name in sorted(set(library_names()) | {"default"}):
             self.library_box.addItem(name, str(library_folder(name)))
-        if self.library_box.findData(current) < 0:
+        if current and self.library_box.findData(current) < 0:
             self.library_box.addItem(current, current)
         self.library_box.setCurrentIndex(self.library_box.findData(current))
         self.library_box.blockSignals(False)
@@ -246,6 +309,10 @@ class LibraryTab(QWidget):
             self.open_library(Path(folder))
 
     def refresh_documents(self) -> None:
+        if self.library is None:
+            self.documents.setRowCount(0)
+            self.stats.setText("No library is open.")
+            return
         documents = self.library.documents()
         self.documents.setRowCount(len(documents))
         for row, d in enumerate(documents):
@@ -263,8 +330,10 @@ class LibraryTab(QWidget):
             self.filter.addItem(d.name, d.id)
         self.filter.blockSignals(False)
         stats = self.library.store.totals()
-        self.stats.setText(f"{stats['documents']} documents, {stats['chunks']} chunks, "
-                           f"{stats['tokens']:,} tokens — {self.library.folder}")
+        self.stats.setText(f"{_plural(stats['documents'], 'document')}, "
+                           f"{_plural(stats['chunks'], 'chunk')}, "
+                           f"{_plural(stats['tokens'], 'token')} — {self.library.folder}")
+        self.stats.setToolTip(str(self.library.folder))
 
     # ------------------------------------------------------------------ ingest
 
@@ -295,6 +364,12 @@ class LibraryTab(QWidget):
         if self._ingest is not None:
             self.progress_label.setText("An ingest is already running; wait or cancel it.")
             return
+        if self.library is None or self.library.read_only:
+            self.progress_label.setText("Nothing was added: " + (
+                "no library is open; choose or create one above." if self.library is None else
+                f"the library folder {self.library.folder} is read-only (your documents "
+                "are untouched)."))
+            return
         library = self.library
         self.report.setRowCount(0)
         self.progress.setValue(0)
@@ -314,11 +389,13 @@ class LibraryTab(QWidget):
         if isinstance(event, IngestPlan):
             self._plan = event.summary()
             self.progress_label.setText(f"Plan: {self._plan}.")
+        elif isinstance(event, IngestProgress) and event.stage == WAITING:
+            self.progress_label.setText(WAITING[0].upper() + WAITING[1:])
         elif isinstance(event, IngestProgress):
             within = event.chunks_done / event.chunks_total if event.chunks_total else 0.0
             share = (event.file_number - 1 + within) / max(event.file_count, 1)
             self.progress.setValue(int(100 * share))
-            detail = f"{event.chunks_done}/{event.chunks_total} chunks embedded" \
+            detail = f"{event.chunks_done}/{_plural(event.chunks_total, 'chunk')} embedded" \
                 if event.chunks_total else event.stage
             self.progress_label.setText(f"File {event.file_number} of {event.file_count}: "
                                         f"{Path(event.path).name} — {detail}")
@@ -333,15 +410,16 @@ class LibraryTab(QWidget):
         values = [Path(report.path).name, report.status, str(report.chunks), report.message]
         for column, value in enumerate(values):
             item = QTableWidgetItem(value)
-            item.setToolTip(report.path if column == 0 else value)
+            item.setToolTip(report.path if column == 0 else _wrapped(value))
             if column == 1:
                 item.setForeground(_colour(STATUS_COLOURS.get(report.status, "#000")))
             self.report.setItem(row, column, item)
+        self.report.resizeRowToContents(row)
 
     def _on_ingest_finished(self, error) -> None:
         self._ingest = None
         self.cancel_button.setEnabled(False)
-        self.remove_button.setEnabled(True)
+        self._update_actions()
         self.progress.setValue(100)
         counts = {}
         for row in range(self.report.rowCount()):
@@ -361,13 +439,17 @@ class LibraryTab(QWidget):
 
     def _remove_selected(self) -> None:
         rows = sorted({index.row() for index in self.documents.selectedIndexes()})
-        if not rows or self._ingest is not None or self._query is not None:
+        if not rows or self.library is None or self._ingest is not None or \
+                self._query is not None:
             return
-        for row in rows:
-            document_id = self.documents.item(row, 0).data(Qt.ItemDataRole.UserRole)
-            record = self.library.store.document(document_id)
-            if record:
-                self.library.remove(record.path)
+        try:
+            for row in rows:
+                document_id = self.documents.item(row, 0).data(Qt.ItemDataRole.UserRole)
+                record = self.library.store.document(document_id)
+                if record:
+                    self.library.remove(record.path)
+        except GlassboxError as error:  # read-only folder, or another process is writing
+            self.progress_label.setText(str(error))
         self._map_version = -1
         self.refresh_documents()
 
@@ -378,9 +460,17 @@ class LibraryTab(QWidget):
         return SearchOptions(k=self.k.value(), mmr=self.mmr.isChecked(),
                              document_ids=(document,) if document else ())
 
+    def _no_library(self) -> bool:
+        """True (with a message in the answer pane) when there is no library to search."""
+        if self.library is not None:
+            return False
+        self.answer_view.setHtml("<p><b>No library is open.</b> Choose one in the Library "
+                                 "box above, or create one with New library….</p>")
+        return True
+
     def search(self) -> None:
         query = self.query.text().strip()
-        if not query or self._query is not None:
+        if not query or self._query is not None or self._no_library():
             return
         library, options = self.library, self._options()
 
@@ -392,7 +482,7 @@ class LibraryTab(QWidget):
 
     def ask(self) -> None:
         question = self.query.text().strip()
-        if not question or self._query is not None:
+        if not question or self._query is not None or self._no_library():
             return
         library = self.library
         options = AskOptions(k=self.k.value(), mmr=self.mmr.isChecked(),
@@ -448,8 +538,7 @@ class LibraryTab(QWidget):
 
     def _on_query_finished(self, error) -> None:
         self._query = None
-        self.search_button.setEnabled(True)
-        self.ask_button.setEnabled(True)
+        self._update_actions()
         self.stop_button.setEnabled(False)
         if error is not None:
             show_error(self, "Search failed", error)
@@ -464,10 +553,12 @@ class LibraryTab(QWidget):
         for row, hit in enumerate(hits):
             keyword = "-" if hit.keyword_score is None else f"{hit.keyword_score:.2f}"
             values = [str(row + 1), hit.name, str(hit.page), f"{hit.score:.4f}",
-                      f"{hit.vector_score:.3f}", keyword, " ".join(hit.text.split())[:200]]
+                      f"{hit.vector_score:.3f}", keyword, hit.preview or " ".join(
+                          hit.text.split())[:200]]
             for column, value in enumerate(values):
                 item = QTableWidgetItem(value)
-                item.setToolTip(" ".join(hit.text.split())[:600] if column == 6 else hit.source)
+                item.setToolTip(_wrapped(" ".join(hit.text.split())) if column == 6
+                                else hit.source)
                 self.results.setItem(row, column, item)
 
     # ----------------------------------------------------------- open passages
@@ -626,7 +717,7 @@ class LibraryTab(QWidget):
 
     def prepare_screenshot(self) -> None:
         """A sample library (the US Constitution and two notes) and an answered question."""
-        folder = Path(tempfile.mkdtemp(prefix="glassbox-library-sample-"))
+        folder = self.make_sample_folder()
         inbox = folder / "documents"
         inbox.mkdir()
         constitution = Path("/usr/share/state/us-constitution.gz")
@@ -646,20 +737,42 @@ class LibraryTab(QWidget):
         if self._query is not None:
             wait_for(self._query, SCREENSHOT_TIMEOUT_MS)
 
+    def make_sample_folder(self) -> Path:
+        """A temporary folder for the screenshot's sample library; shutdown() removes it."""
+        if self._sample_dir is None:
+            self._sample_dir = Path(tempfile.mkdtemp(prefix="glassbox-library-sample-"))
+        return self._sample_dir
+
     def shutdown(self) -> None:
+        """Cancel the workers (waiting at most SHUTDOWN_MS in all), close, remove the sample."""
         self._ingest_cancel.set()
-        for worker in (self._ingest, self._query, self._aux):
-            if worker is not None:
-                worker.cancel()
-                worker.wait(5000)
+        workers = [w for w in (self._ingest, self._query, self._aux) if w is not None]
+        for worker in workers:
+            worker.cancel()
+        deadline = time.monotonic() + SHUTDOWN_MS / 1000
+        for worker in workers:
+            worker.wait(max(0, int((deadline - time.monotonic()) * 1000)))
         if self.library is not None:
             self.library.close()
+            self.library = None
+        if self._sample_dir is not None:
+            shutil.rmtree(self._sample_dir, ignore_errors=True)
+            self._sample_dir = None
 
 
 def _button(text: str, slot) -> QPushButton:
     button = QPushButton(text)
     button.clicked.connect(slot)
     return button
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+
+
+def _wrapped(text: str) -> str:
+    """Plain text as a tooltip Qt wraps (rich text wraps; a long plain line does not)."""
+    return f"<qt>{html.escape(text)}</qt>"
 
 
 def _colour(name: str):

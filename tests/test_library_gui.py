@@ -43,7 +43,7 @@ def test_dropped_folder_gets_a_report_per_file_and_search_works(qtbot, tab, tmp_
     assert report["constitution.txt"] == "added" and report["recipes [draft].docx"] == "added"
     assert tab.documents.rowCount() == 5
     assert "Done:" in tab.progress_label.text()
-    assert "Plan: 7 file(s): 7 new" in tab.progress_label.text()
+    assert "Plan: 7 files: 7 new" in tab.progress_label.text()
 
     tab.query.setText("commander in chief of the army and navy")
     tab.search()

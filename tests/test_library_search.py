@@ -42,7 +42,7 @@ def test_commander_in_chief_is_the_first_hit_via_cli(library_dir, capsys):
 
     assert code == 0
     assert "Commander in Chief of the Army and Navy" in " ".join(hits[0]["text"].split())
-    assert set(hits[0]) == {"source", "page", "text", "score", "vector_score",
+    assert set(hits[0]) == {"source", "page", "text", "preview", "score", "vector_score",
                             "keyword_score"}
     assert hits[0]["source"].endswith("us-constitution.txt")
     assert hits[0]["keyword_score"] > 0 and hits[0]["vector_score"] > 0.3

@@ -56,7 +56,8 @@ class IngestPlan:
     def summary(self) -> str:
         total = sum(self.counts.values())
         parts = ", ".join(f"{n} {label}" for label, n in self.counts.items() if n)
-        return f"{total} file(s): {parts}" if total else "no files found"
+        noun = "file" if total == 1 else "files"
+        return f"{total} {noun}: {parts}" if total else "no files found"
 
 
 @dataclass

@@ -12,7 +12,9 @@ from inference import paths
 from inference.errors import GlassboxError, InvalidSettingError
 from pipelines.documents.chunking import ChunkOptions
 from pipelines.documents.readers import DocumentText
-from pipelines.library.ingest import FileReport, Ingest, IngestPlan, IngestProgress
+from pipelines.library.ingest import (SKIPPED, FileReport, Ingest, IngestPlan, IngestProgress,
+                                      expand_paths)
+from pipelines.library.lock import WAITING, WriteLock
 from pipelines.library.search import Hit, SearchOptions, hybrid_search
 from pipelines.library.store import DocumentRecord, LibraryStore
 from pipelines.library.vector_index import HnswParams, VectorIndex
@@ -47,13 +49,15 @@ class Library:
     """Documents, chunks and embeddings (SQLite) plus the derived vector index (hnswlib)."""
 
     def __init__(self, folder: Path | None = None, *, params: HnswParams | None = None,
-                 chunk_options: ChunkOptions | None = None, embedder=None) -> None:
+                 chunk_options: ChunkOptions | None = None, embedder=None,
+                 read_only: bool = False) -> None:
         self.folder = Path(folder) if folder else library_folder()
         self._embedder = embedder
         self.chunk_options = chunk_options or ChunkOptions()
         from inference.embedding import MODEL_NAME
 
-        self.store = LibraryStore(self.folder, dimensions=384, model=MODEL_NAME)
+        self.store = LibraryStore(self.folder, dimensions=384, model=MODEL_NAME,
+                                  read_only=read_only)
         self.index = VectorIndex(self.store, params)
         self._write_lock = threading.Lock()
 
@@ -66,6 +70,10 @@ class Library:
             self._embedder = load_embedder()
         return self._embedder
 
+    @property
+    def read_only(self) -> bool:
+        return self.store.read_only
+
     def close(self) -> None:
         self.index.save()
         self.store.close()
@@ -75,8 +83,21 @@ class Library:
     def add(self, paths: list[Path], *, cancel: threading.Event | None = None
             ) -> Iterator[FileReport | IngestProgress | IngestPlan]:
         """Add files and folders: the preflight plan, progress, and one FileReport per file."""
+        self.store.require_writable("added")
+        cancel = cancel or threading.Event()
         with self._write_lock:
-            yield from Ingest(self, paths, cancel=cancel).run()
+            lock = WriteLock(self.folder)
+            try:
+                if not lock.try_acquire():
+                    log.info("Waiting for the write lock of %s", self.folder)
+                    yield IngestProgress(0, 0, "", WAITING)
+                    if not lock.wait(cancel):
+                        yield from _cancelled_while_waiting(paths)
+                        return
+                # Planned under the lock: files another process just added are "unchanged".
+                yield from Ingest(self, paths, cancel=cancel).run()
+            finally:
+                lock.release()
 
     def add_all(self, paths: list[Path]) -> list[FileReport]:
         """add() without progress: the per-file reports only."""
@@ -95,13 +116,24 @@ class Library:
 
     def remove(self, path_or_name: str) -> DocumentRecord:
         """Remove one document (by path, or by file name when that is unambiguous)."""
+        self.store.require_writable("removed")
         record = self.find_document(path_or_name)
         with self._write_lock:
-            self.index.ensure()
-            removed = self.store.remove_document(record.path) or []
-            self.index.apply(removed=removed, added=[], vectors=np.zeros((0, 384), np.float32),
-                             version=self.store.version)
-            self.index.save()
+            lock = WriteLock(self.folder)
+            if not lock.try_acquire():
+                lock.release()
+                raise GlassboxError(f"Another Glassbox process is adding to the library at "
+                                    f"{self.folder}; nothing was removed. Try again when it "
+                                    "has finished.")
+            try:
+                self.index.ensure()
+                removed = self.store.remove_document(record.path) or []
+                self.index.apply(removed=removed, added=[],
+                                 vectors=np.zeros((0, 384), np.float32),
+                                 version=self.store.version)
+                self.index.save()
+            finally:
+                lock.release()
         return record
 
     def find_document(self, path_or_name: str) -> DocumentRecord:
@@ -157,4 +189,11 @@ class Library:
                       "ef_construction": self.index.params.ef_construction,
                       "ef": self.index.params.ef},
             "version": self.store.version,
+            "read_only": self.store.read_only,
         }
+
+
+def _cancelled_while_waiting(paths: list[Path]) -> Iterator[FileReport]:
+    for path in expand_paths(paths):
+        yield FileReport(str(path), SKIPPED, message="cancelled while waiting for another "
+                         "Glassbox process to finish adding; add it again")

@@ -50,9 +50,11 @@ class Hit:
     keyword_score: float | None  # BM25, None when the chunk matched no query word
     vector_rank: int | None = None
     keyword_rank: int | None = None
+    preview: str = ""  # the chunk's sentences that best match the query, for display
 
     def as_json(self) -> dict:
         return {"source": self.source, "page": self.page, "text": self.text,
+                "preview": self.preview,
                 "score": round(self.score, 6), "vector_score": round(self.vector_score, 4),
                 "keyword_score": None if self.keyword_score is None
                 else round(self.keyword_score, 4)}
@@ -126,7 +128,21 @@ def hybrid_search(library, query: str, options: SearchOptions) -> list[Hit]:
             vector_score=float(cosines[i]), keyword_score=keyword_scores.get(chunk_id),
             vector_rank=_rank(vector_ranking, chunk_id),
             keyword_rank=_rank(keyword_ranking, chunk_id)))
+    add_previews(library.embedder, query, query_vector, hits)
     return hits
+
+
+def add_previews(embedder, query: str, query_vector: np.ndarray, hits: list[Hit]) -> None:
+    """Set each hit's preview: the sentences sharing most query words, else closest in meaning."""
+    from pipelines.library.preview import best_sentence, semantic_best, window
+
+    chosen = {i: best_sentence(hit.text, query) for i, hit in enumerate(hits)}
+    unmatched = [i for i, index in chosen.items() if index is None]
+    if unmatched:
+        closest = semantic_best(embedder, query_vector, [hits[i].text for i in unmatched])
+        chosen.update(zip(unmatched, closest))
+    for i, hit in enumerate(hits):
+        hit.preview = window(hit.text, chosen[i])
 
 
 def _rank(ranking: list[int], chunk_id: int) -> int | None:

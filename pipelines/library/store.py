@@ -2,7 +2,7 @@
 
 import json
 import logging
-import re
+import os
 import sqlite3
 import time
 from contextlib import contextmanager
@@ -105,17 +105,32 @@ class ChunkRecord:
 
 
 class LibraryStore:
-    """SQLite access for one library folder; every write is one transaction."""
+    """SQLite access for one library folder; every write is one transaction.
 
-    def __init__(self, folder: Path, *, dimensions: int, model: str) -> None:
+    A folder that cannot be written (a read-only mount, a CD, someone else's files) is opened
+    read-only: listing, search and answers work, writes raise ReadOnlyLibraryError.
+    """
+
+    def __init__(self, folder: Path, *, dimensions: int, model: str,
+                 read_only: bool = False) -> None:
         self.folder = Path(folder)
         self.dimensions = dimensions
         self.path = self.folder / DB_NAME
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self._db = self._connect()
-        self._init_schema(model)
+        self.read_only = read_only or (self.path.exists() and not folder_writable(self.folder))
+        if not self.read_only:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        self._db = self._connect_read_only() if self.read_only else self._connect()
+        try:
+            if self.read_only:
+                self._check_read_only(model)
+            else:
+                self._init_schema(model)
+        except BaseException:
+            self._db.close()
+            raise
 
     def _connect(self) -> sqlite3.Connection:
+        db = None
         try:
             db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
                                  check_same_thread=False)
@@ -126,8 +141,42 @@ class LibraryStore:
             db.execute("PRAGMA foreign_keys=ON")
             return db
         except sqlite3.DatabaseError as error:
-            raise GlassboxError(f"The library database {self.path} cannot be opened "
-                                f"({error}); move it away and add the documents again.") from error
+            if db is not None:
+                db.close()
+            raise open_error(self.path, error) from error
+
+    def _connect_read_only(self) -> sqlite3.Connection:
+        """mode=ro when SQLite can share the WAL; immutable=1 when it cannot even do that."""
+        last = None
+        for flags in ("mode=ro", "mode=ro&immutable=1"):
+            db = None
+            try:
+                db = sqlite3.connect(f"{self.path.absolute().as_uri()}?{flags}", uri=True,
+                                     timeout=30, isolation_level=None, check_same_thread=False)
+                db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+                log.info("Opened the library %s read-only (%s)", self.folder, flags)
+                return db
+            except sqlite3.DatabaseError as error:
+                if db is not None:
+                    db.close()  # an open handle would keep the folder (a mount) busy
+                last = error
+                if _is_damage(error):
+                    break
+        raise open_error(self.path, last) from last
+
+    def _check_read_only(self, model: str) -> None:
+        try:
+            self._check_meta(self._db, model)
+        except sqlite3.DatabaseError as error:
+            raise open_error(self.path, error) from error
+
+    def require_writable(self, action: str) -> None:
+        """Raise a clear error before any change to a library opened read-only."""
+        if self.read_only:
+            raise ReadOnlyLibraryError(
+                f"The library folder {self.folder} is read-only, so nothing was {action}; "
+                "the library and your documents are untouched. Search and ask still work; "
+                "to change it, copy the folder somewhere writable or mount it read-write.")
 
     def _init_schema(self, model: str) -> None:
         try:
@@ -136,11 +185,14 @@ class LibraryStore:
                     db.execute(statement)
                 self._check_meta(db, model)
         except sqlite3.DatabaseError as error:
-            raise GlassboxError(f"The library database {self.path} is damaged ({error}); "
-                                "move it away and add the documents again.") from error
+            raise open_error(self.path, error) from error
 
     def _check_meta(self, db: sqlite3.Connection, model: str) -> None:
         meta = dict(db.execute("SELECT key, value FROM meta"))
+        if not meta and self.read_only:
+            raise GlassboxError(f"The library in {self.folder} is read-only and was never "
+                                "finished (it has no settings); add documents to it from a "
+                                "writable folder first.")
         if not meta:
             db.executemany("INSERT INTO meta VALUES (?, ?)", [
                 ("schema", str(SCHEMA_VERSION)), ("model", model),
@@ -154,6 +206,7 @@ class LibraryStore:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE ... COMMIT, rolled back on any error (or a kill: WAL discards it)."""
+        self.require_writable("changed")
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield self._db
@@ -249,19 +302,10 @@ class LibraryStore:
 
     def keyword_search(self, query: str, *, limit: int,
                        document_ids: list[int] | None = None) -> list[tuple[int, float]]:
-        """(chunk id, BM25 score, higher is better) for chunks matching any query word."""
-        match = fts_query(query)
-        if not match:
-            return []
-        sql = ("SELECT rowid, -bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ?")
-        params: list = [match]
-        if document_ids:
-            marks = ",".join("?" * len(document_ids))
-            sql += f" AND rowid IN (SELECT id FROM chunks WHERE document_id IN ({marks}))"
-            params += list(document_ids)
-        sql += " ORDER BY bm25(chunks_fts) LIMIT ?"
-        rows = self._db.execute(sql, [*params, limit]).fetchall()
-        return [(int(row[0]), float(row[1])) for row in rows]
+        """(chunk id, BM25 score, higher is better) for chunks sharing a content word."""
+        from pipelines.library.keywords import bm25_search
+
+        return bm25_search(self._db, query, limit=limit, document_ids=document_ids)
 
     def totals(self) -> dict:
         docs, pages, tokens = self._db.execute(
@@ -350,6 +394,34 @@ _CHUNK_SELECT = ("SELECT c.id, c.document_id, c.idx, c.start, c.end, c.page_star
                  "JOIN documents d ON d.id = c.document_id")
 
 
+class ReadOnlyLibraryError(GlassboxError):
+    """A change was asked of a library whose folder cannot be written."""
+
+
+def folder_writable(folder: Path) -> bool:
+    """Can the database and its WAL be written there? (access() says EROFS even for root.)"""
+    database = Path(folder) / DB_NAME
+    return os.access(folder, os.W_OK) and (not database.exists()
+                                          or os.access(database, os.W_OK))
+
+
+_DAMAGE_WORDS = ("not a database", "malformed", "corrupt")
+
+
+def _is_damage(error: Exception) -> bool:
+    return any(word in str(error).lower() for word in _DAMAGE_WORDS)
+
+
+def open_error(path: Path, error: Exception) -> GlassboxError:
+    """One sentence for a database that failed to open; only real damage says move it away."""
+    if _is_damage(error):
+        return GlassboxError(f"The library database {path} is damaged ({error}); move it "
+                             "away and add the documents again.")
+    return GlassboxError(f"The library database {path} cannot be opened ({error}); check "
+                         "that you may read that folder and its files (the database itself "
+                         "was not changed).")
+
+
 def _split_script(script: str) -> list[str]:
     """Statements of the schema (triggers hold semicolons, so split on END; too)."""
     statements, current = [], []
@@ -364,7 +436,7 @@ def _split_script(script: str) -> list[str]:
 
 
 def fts_query(query: str) -> str:
-    """An FTS5 query matching any word of the user's query, with no FTS5 syntax let through."""
-    words = re.findall(r"\w+", query.lower())
-    unique = list(dict.fromkeys(word for word in words if len(word) > 1 or word.isdigit()))
-    return " OR ".join(f'"{word}"' for word in unique)
+    """An FTS5 query matching any content word of the query, with no FTS5 syntax let through."""
+    from pipelines.library.keywords import query_words
+
+    return " OR ".join(f'"{word}"' for word in query_words(query))

@@ -194,6 +194,9 @@ class VectorIndex:
         with self._lock:
             if self._index is None or not self._dirty:
                 return
+            if self.store.read_only:
+                # A read-only library keeps a rebuilt index in memory only.
+                return
             index_path = self.folder / INDEX_NAME
             partial = self.folder / (INDEX_NAME + ".partial")
             self._index.save_index(str(partial))
