@@ -1,9 +1,12 @@
 """`glassbox clean`: clean a file, standard input or a batch of files, and measure the saving."""
 
+import contextlib
 import io
 import json
 import logging
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from cli.app import print_json
@@ -87,24 +90,45 @@ def _stopword_file(path: Path | None) -> frozenset[str] | None:
 # ------------------------------------------------------------------ one text
 
 def _single(args, options) -> int:
+    from pipelines.cleaning.paths import write_error
     from pipelines.cleaning.pipeline import clean_stream, read_chunks
 
+    out_path = _checked_out(args)
     stream, size = _open_input(args.input)
-    out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
     try:
-        with stream:
+        with stream, _open_out(out_path) as out:
             progress = _with_progress(clean_stream(read_chunks(stream), options), size)
             totals = _write_json(progress, out) if args.json else _write_text(progress, out)
     except UnicodeDecodeError as error:
         source = "Standard input" if args.input in (None, "-") else str(args.input)
         raise InputFileError(f"{source} is not valid text ({error.reason} at byte "
                              f"{error.start} of a block); re-save it as UTF-8.") from None
-    finally:
-        if args.out:
-            out.close()
+    except OSError as error:
+        if out_path is None or isinstance(error, BrokenPipeError):
+            raise
+        raise write_error(out_path, error) from None
     if not args.json:
         _print_summary(totals)
     return 0
+
+
+def _checked_out(args) -> Path | None:
+    """--out checked before anything is read: writable, and not the input itself."""
+    from pipelines.cleaning.paths import check_output, same_file
+
+    if args.out is None:
+        return None
+    out_path = check_output(args.out)
+    if args.input not in (None, "-") and same_file(args.input, out_path):
+        raise InvalidSettingError(f"--out {out_path} is the input file; writing it would "
+                                  "erase the text before it is read. Choose another --out.")
+    return out_path
+
+
+def _open_out(out_path: Path | None):
+    if out_path is None:
+        return contextlib.nullcontext(sys.stdout)
+    return open(out_path, "w", encoding="utf-8")
 
 
 def _open_input(name: str | None):
@@ -200,23 +224,83 @@ def _measure_lines(result, saving_percent) -> list[str]:
 
 # ---------------------------------------------------------------------- batch
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl+C so the batch stops where it is and keeps its .partial file."""
+
+    signum = signal.SIGTERM
+
+
 def _batch(args, options) -> int:
     from pipelines.cleaning.batch import BatchOptions, run_batch
+    from pipelines.cleaning.paths import check_output
 
     if args.out is None:
         raise InvalidSettingError("--batch needs --out FILE.jsonl, the file to write.")
     if args.input is not None:
         raise InvalidSettingError(f"Give either FILE ({args.input}) or --batch, not both.")
+    args.out = check_output(args.out, example="cleaned.jsonl")
     batch = BatchOptions(csv_column=args.csv_column, jsonl_field=args.jsonl_field,
                          records=args.records)
+    batches = run_batch(args.batch, args.out, options, batch=batch)
     last = None
-    for progress in run_batch(args.batch, args.out, options, batch=batch):
-        _show_progress(f"[{progress.files_done}/{progress.files_total}] "
-                       f"{100 * progress.fraction:5.1f}%  {Path(progress.current).name}")
-        last = progress
+    try:
+        with _sigterm_as_interrupt():
+            for progress in batches:
+                _show_progress(f"[{progress.files_done}/{progress.files_total}] "
+                               f"{100 * progress.fraction:5.1f}%  {Path(progress.current).name}")
+                last = progress
+    except KeyboardInterrupt as interrupt:
+        return _interrupted(args, batches, last, interrupt)
+    _end_progress_line()
+    return _batch_report(args, last)
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """While the batch runs, SIGTERM stops it the way Ctrl+C does (a message, .partial kept)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set on the main thread
+        return
+
+    def stop(_signum, _frame):
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupted(args, batches, last, interrupt: KeyboardInterrupt) -> int:
+    """Stop the batch where it is and say where its records are and how to finish."""
+    from pipelines.cleaning.batch import partial_path
+
+    # Raise the interrupt inside the batch too (if it is paused between files), so it leaves
+    # its records in .partial instead of renaming them as if it had finished.
+    with contextlib.suppress(KeyboardInterrupt, StopIteration):
+        batches.throw(interrupt)
+    _end_progress_line()
+    partial = partial_path(args.out)
+    done = f"{last.files_done} of {last.files_total}" if last else "0"
+    if partial.exists():
+        where = (f"the {_count_lines(partial):,} record(s) cleaned so far ({done} file(s) "
+                 f"done) are in {partial}")
+    else:
+        where = "no records were written yet"
+    print(f"glassbox: interrupted: {where}; re-run the same command to clean every file into "
+          f"{args.out} (it starts again and replaces the .partial file).", file=sys.stderr)
+    return 128 + getattr(interrupt, "signum", signal.SIGINT)
+
+
+def _count_lines(path: Path) -> int:
+    with open(path, "rb") as stream:
+        return sum(block.count(b"\n") for block in iter(lambda: stream.read(1 << 20), b""))
+
+
+def _end_progress_line() -> None:
     if sys.stderr.isatty():
         sys.stderr.write("\n")
-    return _batch_report(args, last)
 
 
 def _batch_report(args, progress) -> int:
@@ -238,5 +322,6 @@ def _report_line(report) -> str:
         return f"{report.status:8} {report.path}: {report.error}"
     tokens = (f"{report.tokens_before:,} -> {report.tokens_after:,} tokens"
               if report.tokens_before is not None else "tokens n/a")
+    note = f"; {report.error}" if report.error else ""
     return (f"{'ok':8} {report.path} ({report.encoding}): {report.records} record(s), "
-            f"{report.chars_before:,} -> {report.chars_after:,} chars, {tokens}")
+            f"{report.chars_before:,} -> {report.chars_after:,} chars, {tokens}{note}")

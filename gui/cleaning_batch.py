@@ -185,13 +185,16 @@ class BatchPanel(QWidget):
 
     def _inputs_and_out(self) -> tuple[list[Path], Path]:
         from inference.errors import InvalidSettingError
+        from pipelines.cleaning.paths import check_output
 
         inputs = [Path(text) for text in self.files.paths_text()]
         if not inputs:
             raise InvalidSettingError("No input files: add files or a folder to the list first.")
         if not self.out_path.text().strip():
             raise InvalidSettingError("No output file: choose where to write the JSONL.")
-        return inputs, Path(self.out_path.text().strip()).expanduser()
+        out = check_output(Path(self.out_path.text().strip()), flag="Output JSONL",
+                           example="cleaned.jsonl")
+        return inputs, out
 
     def cancel(self) -> None:
         if self._worker is not None:

@@ -25,6 +25,7 @@ from inference.errors import GlassboxError, InvalidSettingError
 log = logging.getLogger(__name__)
 
 DEBOUNCE_MS = 350
+ERROR_COLOUR = "#b00020"
 # The editor shows at most this much of a dropped file; the Batch view cleans whole files.
 MAX_EDITOR_CHARS = 1 << 20
 MAX_SAVED_INPUT_CHARS = 100_000
@@ -81,6 +82,7 @@ class CleaningTab(QWidget):
         self._worker: StreamWorker | None = None
         self._pending = False
         self._outcome: Outcome | None = None
+        self._stale = ""  # why the shown results are out of date ("" when they are current)
         self._persist = True
         self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._timer.timeout.connect(self.clean_now)
@@ -159,7 +161,8 @@ class CleaningTab(QWidget):
                                "word that was not in the input (e.g. an expansion).")
         panes = QSplitter(Qt.Orientation.Horizontal)
         panes.addWidget(_group("Input", self.input))
-        panes.addWidget(_group("Output", self.output))
+        self.output_box = _group("Output", self.output)
+        panes.addWidget(self.output_box)
         top = QWidget()
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
@@ -218,11 +221,18 @@ class CleaningTab(QWidget):
         self.pitfalls.setSpacing(2)
         self.pitfalls.setToolTip("What the chosen steps may have cost on this text: negations "
                                  "dropped, over-stemmed words, names altered, numbers removed.")
+        self.stale_note = QLabel("")
+        self.stale_note.setWordWrap(True)
+        self.stale_note.setStyleSheet(f"color: {ERROR_COLOUR}; font-weight: bold;")
+        self.stale_note.setVisible(False)
+        self.meter_box = _group("Meter", self.meter)
+        self.pitfalls_box = _group("Pitfalls", self.pitfalls)
         panel = QWidget()
         layout = QVBoxLayout(panel)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(_group("Meter", self.meter))
-        layout.addWidget(_group("Pitfalls", self.pitfalls), 1)
+        layout.addWidget(self.stale_note)
+        layout.addWidget(self.meter_box)
+        layout.addWidget(self.pitfalls_box, 1)
         return panel
 
     # -------------------------------------------------------------- behaviour
@@ -248,6 +258,9 @@ class CleaningTab(QWidget):
     def _settings_edited(self) -> None:
         self._save()
         self._highlight_input()
+        if "regex" in self.steps.enabled_steps() and self.regex_options.error.text():
+            # Say at once that the results shown no longer match the settings.
+            self.mark_stale("fix the pattern")
         self._schedule()
 
     def _live_toggled(self, on: bool) -> None:
@@ -274,10 +287,13 @@ class CleaningTab(QWidget):
         if self._worker is not None and self._worker.is_running():
             self._pending = True
             return
+        from pipelines.cleaning.pipeline import validate
+
         try:
             options = self.current_options()
+            validate(options)
         except InvalidSettingError as error:
-            self.status.setText(str(error))
+            self._show_error(error)
             return
         self._run += 1
         self._pending = False
@@ -292,15 +308,52 @@ class CleaningTab(QWidget):
     def _run_finished(self, error) -> None:
         self.busy.setVisible(False)
         if isinstance(error, GlassboxError):
-            # A bad pattern or missing data: say it where the user is looking, without a
-            # dialog popping up on every keystroke of live cleaning.
             log.warning("Cleaning stopped: %s", error)
-            self.status.setText(f"<span style='color:#b00020'>{html.escape(str(error))}</span>")
+            self._show_error(error)
         elif error is not None:
             self.status.setText("Cleaning failed; see the message.")
+            self.mark_stale("cleaning failed")
             show_error(self, "Cleaning failed", error)
         if self._pending:
             self.clean_now()
+
+    def _show_error(self, error: GlassboxError) -> None:
+        # A bad pattern or missing data: say it where the user is looking, without a dialog
+        # popping up on every keystroke of live cleaning, and grey out the old results.
+        self.status.setText(f"<span style='color:{ERROR_COLOUR}'>"
+                            f"{html.escape(str(error))}</span>")
+        pattern = "regex" in self.steps.enabled_steps() and "regex pattern" in str(error)
+        self.mark_stale("fix the pattern" if pattern else "fix the problem shown above")
+
+    def mark_stale(self, reason: str) -> None:
+        """Grey out Output, Meter, Pitfalls, diff and steps: they belong to an earlier run."""
+        self._stale = reason
+        note = f"not updated: {reason}"
+        for box, title in self._result_boxes():
+            box.setTitle(f"{title} ({note})")
+            box.setEnabled(False)
+        for view in (self.diff_view, self.step_table):
+            view.setEnabled(False)
+        self.stale_note.setText(f"Results below are out of date ({note}).")
+        self.stale_note.setVisible(True)
+        self.output.setExtraSelections([])  # a new outcome brings its own highlights back
+        self._highlight_input()
+
+    def _mark_current(self) -> None:
+        self._stale = ""
+        for box, title in self._result_boxes():
+            box.setTitle(title)
+            box.setEnabled(True)
+        for view in (self.diff_view, self.step_table):
+            view.setEnabled(True)
+        self.stale_note.setVisible(False)
+
+    def _result_boxes(self) -> list[tuple[QGroupBox, str]]:
+        return [(self.output_box, "Output"), (self.meter_box, "Meter"),
+                (self.pitfalls_box, "Pitfalls")]
+
+    def is_stale(self) -> bool:
+        return bool(self._stale)
 
     def _show_outcome(self, outcome) -> None:
         if isinstance(outcome, str):
@@ -312,6 +365,7 @@ class CleaningTab(QWidget):
         from pipelines.cleaning.pipeline import saving_percent
 
         self._outcome = outcome
+        self._mark_current()
         result = outcome.result
         self.output.setPlainText(result.text)
         self.meter.show_measures(result.before, result.after, saving_percent)
@@ -385,7 +439,7 @@ class CleaningTab(QWidget):
             found += selections(self.input, text, self.regex_options.check(text), MATCH,
                                 underline=True)
         outcome = self._outcome
-        if outcome is not None and outcome.source == text:
+        if outcome is not None and outcome.source == text and not self._stale:
             removed = [(s.start, s.end) for op in outcome.diff.ops if op.kind == "removed"
                        for s in op.old]
             changed = [(s.start, s.end) for op in outcome.diff.ops if op.kind == "changed"

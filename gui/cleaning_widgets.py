@@ -4,8 +4,9 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor
-from PySide6.QtWidgets import (QAbstractItemView, QGridLayout, QLabel, QListWidget,
-                               QListWidgetItem, QPlainTextEdit, QProgressBar, QTextEdit, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QGridLayout, QHBoxLayout, QLabel,
+                               QListWidget, QListWidgetItem, QPlainTextEdit, QProgressBar,
+                               QTextEdit, QWidget)
 
 # Colours of the diff: light enough that the text stays readable.
 REMOVED = QColor(255, 196, 196)
@@ -130,16 +131,27 @@ class Meter(QWidget):
             for column, label in enumerate(self._cells[key], start=1):
                 label.setAlignment(Qt.AlignmentFlag.AlignRight)
                 grid.addWidget(label, row, column)
-        self.bar = QProgressBar()
-        self.bar.setRange(0, 100)
-        self.bar.setFormat("tokens saved: %p%")
-        self.bar.setToolTip("The \"bang for your buck\" of cleaning: the share of model tokens "
-                            "(counted with the language model's own tokenizer) the chosen steps "
-                            "removed. Fewer tokens means cheaper, longer-context training; "
-                            "check the pitfalls for what it cost.")
-        grid.addWidget(self.bar, len(self.ROWS) + 1, 0, 1, 4)
+        grid.addLayout(self._bar_row(), len(self.ROWS) + 1, 0, 1, 4)
         self.setToolTip("Size of the text before and after cleaning. Model tokens are what the "
                         "language model actually reads and what training and context cost.")
+
+    def _bar_row(self) -> QHBoxLayout:
+        # The saving is written beside the bar, not on it: text drawn across the edge of the
+        # fill is half on one colour and half on another, and hard to read.
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 100)
+        self.bar.setTextVisible(False)
+        self.bar.setMaximumHeight(14)
+        self.bar_label = QLabel("tokens saved: -")
+        tip = ("The \"bang for your buck\" of cleaning: the share of model tokens (counted with "
+               "the language model's own tokenizer) the chosen steps removed. Fewer tokens "
+               "means cheaper, longer-context training; check the pitfalls for what it cost.")
+        self.bar.setToolTip(tip)
+        self.bar_label.setToolTip(tip)
+        row = QHBoxLayout()
+        row.addWidget(self.bar, 1)
+        row.addWidget(self.bar_label)
+        return row
 
     def show_measures(self, before, after, saving) -> None:
         for key, _ in self.ROWS:
@@ -150,8 +162,8 @@ class Meter(QWidget):
                 label.setText(value)
         token_saving = saving(before.tokens, after.tokens)
         self.bar.setValue(max(0, round(token_saving)) if token_saving is not None else 0)
-        self.bar.setFormat("tokens saved: %p%" if token_saving is not None
-                           else "model tokens unavailable (see pitfalls)")
+        self.bar_label.setText(f"tokens saved: {token_saving:.0f}%" if token_saving is not None
+                               else "tokens: n/a (see pitfalls)")
 
     def value(self, key: str) -> list[str]:
         return [label.text() for label in self._cells[key]]

@@ -8,7 +8,7 @@ import psutil
 import pytest
 
 from inference.errors import CancelledError, InputFileError, InvalidSettingError
-from pipelines.cleaning.batch import BatchOptions, run_batch
+from pipelines.cleaning.batch import BatchOptions, partial_path, run_batch
 from pipelines.cleaning.encodings import detect_encoding, read_text
 from pipelines.cleaning.options import CleaningOptions
 from pipelines.cleaning.pipeline import clean_stream, read_chunks
@@ -46,12 +46,17 @@ def test_mixed_folder(tmp_path):
     texts = [r["text"] for r in records]
 
     assert set(reports) == {"utf8.txt", "utf16.txt", "cp1252.txt", "notes.md", "table.csv",
-                            "lines.jsonl", "binary.txt"}
+                            "lines.jsonl", "binary.txt", "ignored.bin"}
     assert reports["binary.txt"].status == "skipped" and "binary" in reports["binary.txt"].error
+    assert reports["ignored.bin"].status == "skipped"
+    assert "not a supported type (.bin)" in reports["ignored.bin"].error
     assert reports["utf16.txt"].encoding == "utf-16" and "naïve ünïcode" in texts
     assert reports["cp1252.txt"].encoding == "cp1252" and "smart “quotes” – déjà vu" in texts
     assert "first row" in texts and "second, quoted" in texts
     assert reports["lines.jsonl"].records == 2 and reports["lines.jsonl"].skipped_records == 2
+    assert reports["lines.jsonl"].bad_line_numbers == [2, 3]
+    assert "not JSON at line 2" in reports["lines.jsonl"].error
+    assert "no text field 'text' at line 3" in reports["lines.jsonl"].error
     assert progress[-1].fraction == 1.0
 
 
@@ -144,3 +149,73 @@ def test_invalid_pattern_stops_the_batch_before_any_file(tmp_path):
     with pytest.raises(InvalidSettingError, match="Invalid regex pattern"):
         list(run_batch([tmp_path / "in"], tmp_path / "out.jsonl", options))
     assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_every_bad_jsonl_line_is_counted_and_the_first_ten_listed(tmp_path):
+    lines = ['{"text": "good"}'] + ["{broken"] * 25 + ['{"text": "also good"}']
+    source = tmp_path / "data.jsonl"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    report = run([source], tmp_path / "out.jsonl")[-1].reports[0]
+    assert report.status == "ok" and report.records == 2 and report.bad_lines == 25
+    assert report.bad_line_numbers == list(range(2, 12))
+    assert report.error.startswith("25 bad line(s) skipped: not JSON at 25 lines "
+                                   "(the first 10: 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, ...)")
+
+
+def test_hidden_files_are_not_searched_and_the_output_is_not_read(tmp_path):
+    folder = tmp_path / "in"
+    (folder / ".git").mkdir(parents=True)
+    (folder / ".git" / "HEAD").write_text("ref", encoding="utf-8")
+    (folder / "a.txt").write_text("Alpha", encoding="utf-8")
+    out = folder / "out.jsonl"
+    out.write_text('{"text": "from an earlier run"}\n', encoding="utf-8")
+
+    reports = {r.path.split("/")[-1]: r for r in run([folder], out)[-1].reports}
+    assert set(reports) == {"a.txt", "out.jsonl"}
+    assert reports["out.jsonl"].status == "skipped" and "output file" in reports["out.jsonl"].error
+    assert out.read_text(encoding="utf-8") == '{"text": "alpha", "source": "%s", "part": 0}\n' \
+        % (folder / "a.txt")
+
+
+@pytest.mark.parametrize("make_out, message", [
+    (lambda tmp: tmp / "missing" / "out.jsonl", "does not exist; create it first"),
+    (lambda tmp: tmp, "is a folder; give a file name inside it"),
+])
+def test_an_unusable_output_stops_before_any_file(tmp_path, make_out, message):
+    make_inputs(tmp_path / "in")
+
+    with pytest.raises(InvalidSettingError, match=message):
+        run([tmp_path / "in"], make_out(tmp_path))
+    assert not (tmp_path / "missing").exists()  # no folder is created behind the user's back
+
+
+def test_an_interrupt_leaves_the_records_in_the_partial_file(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for index in range(5):
+        (folder / f"{index}.txt").write_text(f"Document {index}", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    batches = run_batch([folder], out, LOWER)
+
+    while next(batches).files_done < 2:
+        pass
+    with pytest.raises(KeyboardInterrupt):
+        batches.throw(KeyboardInterrupt())
+    assert not out.exists()
+    assert partial_path(out).read_text(encoding="utf-8").count("\n") == 2
+
+
+def test_an_abandoned_batch_keeps_its_records_under_the_final_name(tmp_path):
+    # What the GUI's cancel does: it stops asking for progress and drops the generator.
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for index in range(5):
+        (folder / f"{index}.txt").write_text(f"Document {index}", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    batches = run_batch([folder], out, LOWER)
+
+    while next(batches).files_done < 2:
+        pass
+    batches.close()
+    assert out.read_text(encoding="utf-8").count("\n") == 2 and not partial_path(out).exists()

@@ -210,3 +210,59 @@ def test_a_drag_in_the_step_list_reorders_and_saves(qtbot, tab):
         assert tab.steps.model().moveRow(QModelIndex(), last, QModelIndex(), 0)
     assert tab.steps.order()[0] == "tidy"
     assert settings().value(Key.CLEANING_STEP_ORDER.value).startswith('["tidy"')
+
+
+def test_an_invalid_pattern_greys_out_the_old_results_until_it_is_fixed(tab):
+    set_steps(tab, "regex")
+    tab.regex_options.set_values("remove-numbers", "", "")
+    tab.input.setPlainText("Room 101, floor 3")
+    assert tab.wait_until_clean(60_000)
+    assert any("Numbers" in tab.pitfalls.item(i).text() for i in range(tab.pitfalls.count()))
+
+    tab.regex_options.pattern.setText("([")
+    tab.regex_options.pattern.textEdited.emit("([")
+    assert tab.is_stale()  # marked at once, before the debounced run
+    assert tab.wait_until_clean(60_000)
+    assert tab.is_stale() and "Invalid regex pattern" in tab.status.text()
+    for box in (tab.output_box, tab.meter_box, tab.pitfalls_box):
+        assert not box.isEnabled() and "not updated: fix the pattern" in box.title()
+    assert not tab.stale_note.isHidden() and "out of date" in tab.stale_note.text()
+    assert not tab.diff_view.isEnabled()
+
+    tab.regex_options.pattern.setText(r"\d+")
+    tab.regex_options.pattern.textEdited.emit(r"\d+")
+    assert tab.wait_until_clean(60_000)
+    assert not tab.is_stale() and tab.output.toPlainText() == "Room , floor "
+    assert tab.output_box.isEnabled() and tab.output_box.title() == "Output"
+    assert tab.stale_note.isHidden()
+
+
+def test_the_token_saving_is_written_beside_the_bar(tab):
+    set_steps(tab, "stopwords")
+    tab.input.setPlainText("This is not good at all.")
+
+    assert tab.wait_until_clean(60_000)
+    saved = tab.meter.value("tokens")[2]
+    assert not tab.meter.bar.isTextVisible()  # no text across the edge of the fill
+    assert tab.meter.bar_label.text() == f"tokens saved: {float(saved[:-1]):.0f}%"
+    assert tab.meter.bar.value() == round(float(saved[:-1]))
+
+
+def test_batch_panel_lists_unsupported_files_and_refuses_a_missing_folder(qtbot, tab, tmp_path,
+                                                                          caplog):
+    (tmp_path / "a.txt").write_text("Alpha text.", encoding="utf-8")
+    (tmp_path / "photo.bin").write_bytes(b"\x00\x01")
+    set_steps(tab, "lower")
+    tab.batch.files.add_path(tmp_path)
+    tab.batch.out_path.setText(str(tmp_path / "missing" / "out.jsonl"))
+
+    tab.batch.start()
+    assert "the folder" in caplog.text and "does not exist" in caplog.text
+    assert tab.batch.run_button.isEnabled() and not (tmp_path / "missing").exists()
+
+    tab.batch.out_path.setText(str(tmp_path / "out.jsonl"))
+    tab.batch.start()
+    qtbot.waitUntil(lambda: tab.batch.run_button.isEnabled(), timeout=30_000)
+    rows = {tab.batch.table.item(r, 0).text(): tab.batch.table.item(r, 6).text()
+            for r in range(tab.batch.table.rowCount())}
+    assert set(rows) == {"a.txt", "photo.bin"} and "not a supported type" in rows["photo.bin"]

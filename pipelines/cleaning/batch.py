@@ -12,12 +12,15 @@ from typing import Iterator
 from inference.errors import CancelledError, GlassboxError, InputFileError, InvalidSettingError
 from pipelines.cleaning.encodings import decode_error, open_text
 from pipelines.cleaning.options import CleaningOptions
+from pipelines.cleaning.paths import check_output, write_error
 from pipelines.cleaning.pipeline import CleanTotals, read_chunks, validate
 
 log = logging.getLogger(__name__)
 
 SUFFIXES = (".txt", ".md", ".csv", ".jsonl")
 RECORD_MODES = ("file", "paragraph")
+# How many bad JSONL line numbers a report lists (per kind of fault); the count is always exact.
+MAX_LISTED_LINES = 10
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,8 @@ class FileReport:
     encoding: str = ""
     records: int = 0
     skipped_records: int = 0
+    bad_lines: int = 0
+    bad_line_numbers: list[int] = field(default_factory=list)
     chars_before: int = 0
     chars_after: int = 0
     tokens_before: int | None = 0
@@ -72,39 +77,119 @@ class BatchProgress:
 
 def collect_inputs(paths: list[Path]) -> list[Path]:
     """Files to clean: folders expanded (recursively) to their supported files, sorted."""
+    return find_inputs(paths)[0]
+
+
+def find_inputs(paths: list[Path], *, exclude: tuple[Path, ...] = ()
+                ) -> tuple[list[Path], list[FileReport]]:
+    """(files to clean, reports of the files in the folders that will not be cleaned).
+
+    Folders are searched recursively, skipping hidden files and folders (.git, .DS_Store);
+    files named directly are cleaned whatever their suffix. The exclude paths (the output
+    being written) are never read.
+    """
     found: list[Path] = []
+    unsupported: list[FileReport] = []
     for path in map(Path, paths):
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*")
-                                if p.is_file() and p.suffix.lower() in SUFFIXES))
+            _scan_folder(path, found, unsupported)
         elif path.exists():
+            _check_not_output(path, exclude)
             found.append(path)
         else:
             raise InputFileError(f"{path} does not exist; give a folder or existing files.")
+    banned = {_absolute(path) for path in exclude}
+    excluded = [FileReport(str(path), status="skipped",
+                           error="this is the output file of the batch; it is written, not read.")
+                for path in found if _absolute(path) in banned]
+    found = [path for path in found if _absolute(path) not in banned]
+    # A stale .partial of this output is ours, not an unsupported input.
+    unsupported = [report for report in unsupported if _absolute(report.path) not in banned]
     if not found:
-        raise InputFileError(f"No {', '.join(SUFFIXES)} files found in "
-                             f"{', '.join(map(str, paths))}; point --batch at your text files.")
-    return found
+        raise InputFileError(_nothing_found(paths, unsupported + excluded))
+    return found, unsupported + excluded
+
+
+def _scan_folder(folder: Path, found: list[Path], unsupported: list[FileReport]) -> None:
+    for path in sorted(folder.rglob("*")):
+        hidden = any(part.startswith(".") for part in path.relative_to(folder).parts)
+        if hidden or not path.is_file():
+            continue
+        if path.suffix.lower() in SUFFIXES:
+            found.append(path)
+        else:
+            unsupported.append(FileReport(
+                str(path), status="skipped",
+                error=f"not a supported type ({path.suffix or 'no suffix'}); only "
+                      f"{' '.join(SUFFIXES)} files are cleaned (convert it to text, or name "
+                      "the file directly to clean it as text)."))
+
+
+def _check_not_output(path: Path, exclude: tuple[Path, ...]) -> None:
+    if _absolute(path) in {_absolute(other) for other in exclude}:
+        raise InvalidSettingError(f"{path} is both an input and the output of the batch; "
+                                  "choose another --out.")
+
+
+def _absolute(path) -> Path:
+    return Path(os.path.abspath(path))
+
+
+def _nothing_found(paths: list[Path], ignored: list[FileReport]) -> str:
+    where = ", ".join(map(str, paths))
+    others = (f" (only {len(ignored)} other file(s), e.g. {Path(ignored[0].path).name})"
+              if ignored else "")
+    return (f"No {', '.join(SUFFIXES)} files found in {where}{others}; point --batch at your "
+            "text files.")
 
 
 def run_batch(inputs: list[Path], out_path: Path, options: CleaningOptions, *,
               batch: BatchOptions = BatchOptions(),
               cancel: threading.Event | None = None) -> Iterator[BatchProgress]:
-    """Clean every input into out_path (JSONL); unreadable files are reported and skipped."""
+    """Clean every input into out_path (JSONL); unreadable files are reported and skipped.
+
+    Records go to out_path + ".partial", renamed to out_path when the batch ends or is
+    cancelled. An interrupt (KeyboardInterrupt, e.g. Ctrl+C or a SIGTERM turned into one)
+    leaves them in the .partial file, so an unfinished file never takes the final name.
+    """
     validate(options)
-    files = collect_inputs(inputs)
+    out_path = check_output(out_path, example="cleaned.jsonl")
+    partial = partial_path(out_path)
+    files, ignored = find_inputs(inputs, exclude=(out_path, partial))
     sizes = [_size(path) for path in files]
-    progress = BatchProgress(0, len(files), 0, sum(sizes), "")
-    partial = out_path.with_name(out_path.name + ".partial")
-    out_path.parent.mkdir(parents=True, exist_ok=True)
+    progress = BatchProgress(0, len(files) + len(ignored), 0, sum(sizes), "")
+    for report in ignored:
+        progress.current = report.path
+        yield _snapshot(_finish(progress, report, 0))
+    yield from _write_all(files, sizes, out_path, partial, options, batch, cancel, progress)
+
+
+def partial_path(out_path: Path) -> Path:
+    """Where a batch writes its records until it ends."""
+    return Path(out_path).with_name(Path(out_path).name + ".partial")
+
+
+def _write_all(files, sizes, out_path, partial, options, batch, cancel, progress):
+    interrupted = False
     try:
-        with open(partial, "w", encoding="utf-8") as out:
+        with _open_partial(partial) as out:
             for path, size in zip(files, sizes):
                 yield from _one_file(path, size, out, options, batch, cancel, progress)
+    except KeyboardInterrupt:
+        interrupted = True
+        raise
     finally:
-        # Whatever was cleaned is kept, even after a cancel: nothing done is lost.
-        if partial.exists():
+        # A cancel keeps what was cleaned under the final name; an interrupt leaves it in
+        # .partial, where the caller says so.
+        if partial.exists() and not interrupted:
             os.replace(partial, out_path)
+
+
+def _open_partial(partial: Path):
+    try:
+        return open(partial, "w", encoding="utf-8")
+    except OSError as error:
+        raise write_error(partial, error) from None
 
 
 def _size(path: Path) -> int:
@@ -129,7 +214,8 @@ def _one_file(path, size, out, options, batch, cancel, progress) -> Iterator[Bat
         raise
     except (GlassboxError, OSError, csv.Error) as error:
         report.status, report.error = "skipped", _reason(path, error)
-        log.warning("Skipped %s: %s", path, report.error)
+        # Info, not a warning: the report carries it, and --json keeps stderr for errors.
+        log.info("Skipped %s: %s", path, report.error)
     yield _snapshot(_finish(progress, report, start_bytes + size))
 
 
@@ -228,29 +314,47 @@ def _csv_records(path: Path, stream, column: str):
 
 def _jsonl_records(path: Path, stream, field_name: str, report: FileReport):
     lines = stream.read().splitlines()
+    faults: dict[str, list[int]] = {}
     for line_number, line in enumerate(lines, start=1):
-        text = _jsonl_text(path, line, line_number, field_name, report)
-        if text is not None:
+        text, fault = _jsonl_text(line, field_name)
+        if fault:
+            faults.setdefault(fault, []).append(line_number)
+        elif text is not None:
             yield line_number / len(lines), {"source": str(path), "line": line_number}, text
+    _note_bad_lines(report, faults)
 
 
-def _jsonl_text(path, line: str, line_number: int, field_name: str, report) -> str | None:
+def _jsonl_text(line: str, field_name: str) -> tuple[str | None, str]:
+    """(text, "") for a good line, (None, "") for a blank one, (None, fault) for a bad one."""
     if not line.strip():
-        return None
+        return None, ""
     try:
         record = json.loads(line)
-    except json.JSONDecodeError as error:
-        _skip_record(report, f"{path} line {line_number} is not JSON ({error.msg}); skipped.")
-        return None
+    except json.JSONDecodeError:
+        return None, "not JSON"
     value = record.get(field_name) if isinstance(record, dict) else None
     if not isinstance(value, str):
-        _skip_record(report, f"{path} line {line_number} has no text field '{field_name}'; "
-                             "skipped (choose the field with --jsonl-field).")
-        return None
-    return value
+        return None, f"no text field '{field_name}'"
+    return value, ""
 
 
-def _skip_record(report: FileReport, reason: str) -> None:
-    report.skipped_records += 1
-    if not report.error:
-        report.error = reason
+def _note_bad_lines(report: FileReport, faults: dict[str, list[int]]) -> None:
+    """Count every bad line and list the first few of each kind in the report."""
+    numbers = sorted(number for lines in faults.values() for number in lines)
+    if not numbers:
+        return
+    report.bad_lines = len(numbers)
+    report.skipped_records += len(numbers)
+    report.bad_line_numbers = numbers[:MAX_LISTED_LINES]
+    parts = [f"{kind} at {_line_list(lines)}" for kind, lines in faults.items()]
+    hint = (" (choose the field with --jsonl-field)"
+            if any(kind.startswith("no text field") for kind in faults) else "")
+    report.error = (f"{len(numbers)} bad line(s) skipped: {'; '.join(parts)}{hint}; fix "
+                    "those lines to include them.")
+
+
+def _line_list(lines: list[int]) -> str:
+    shown = ", ".join(map(str, lines[:MAX_LISTED_LINES]))
+    if len(lines) > MAX_LISTED_LINES:
+        return f"{len(lines)} lines (the first {MAX_LISTED_LINES}: {shown}, ...)"
+    return f"line{'s' if len(lines) > 1 else ''} {shown}"
