@@ -5,6 +5,7 @@ import threading
 from typing import Callable, Iterator
 
 from PySide6.QtCore import QObject, Qt, Signal
+from shiboken6 import isValid
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,8 @@ class StreamWorker(QObject):
         self.done = False
         self._thread = threading.Thread(target=self._run, name="glassbox-worker", daemon=True)
         self._ended.connect(self._announce_end, Qt.ConnectionType.QueuedConnection)
+        # When the owning view goes away, the job should stop rather than work for nobody.
+        self.destroyed.connect(self._cancel.set)
 
     def start(self) -> None:
         self._thread.start()
@@ -48,14 +51,25 @@ class StreamWorker(QObject):
     def _run(self) -> None:
         try:
             for value in self._job(self._cancel):
-                if value is not None:
-                    self.item.emit(value)
+                if value is not None and not self._deliver(self.item, value):
+                    return
                 if self._cancel.is_set():
                     break
         except Exception as exc:  # noqa: BLE001 - reported to the view, which shows it
             log.debug("Worker job failed", exc_info=True)
             self.error = exc
-        self._ended.emit()
+        self._deliver(self._ended)
+
+    def _deliver(self, signal, *args) -> bool:
+        """Emit, unless the view that owned this worker was closed meanwhile (then False)."""
+        try:
+            signal.emit(*args)
+            return True
+        except RuntimeError:
+            if isValid(self):
+                raise
+            log.debug("The view closed before its job ended; the job stops here")
+            return False
 
     def _announce_end(self) -> None:
         self.done = True

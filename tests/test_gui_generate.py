@@ -40,7 +40,8 @@ def test_greedy_generation_streams_shaded_tokens_and_charts_the_distribution(qtb
 
 
 def test_stop_keeps_the_text_so_far(qtbot, tab):
-    tab.prompt.setPlainText(PROMPT)
+    # Counting goes on and on under greedy decoding, so only the stop button can end it.
+    tab.prompt.setPlainText("1, 2, 3, 4, 5, 6, 7, 8,")
     tab.sliders["max_new_tokens"].set_value(512)
     qtbot.mouseClick(tab.generate_button, Qt.MouseButton.LeftButton)
     worker = tab._worker
@@ -134,3 +135,28 @@ def test_a_dropped_text_file_becomes_the_prompt_whatever_its_encoding(tab, tmp_p
     tab.prompt.insertFromMimeData(_file_drop(huge))
     assert tab.prompt.toPlainText() == "Il était une fois, à Orléans,"
     assert "huge.txt is 2.0 MB" in tab.stats.text()
+
+
+def test_closing_a_view_while_its_job_runs_stops_the_job_quietly(qtbot):
+    import threading
+
+    from PySide6.QtWidgets import QWidget
+
+    from gui.workers import StreamWorker
+
+    started, finished = threading.Event(), threading.Event()
+
+    def job(cancel):
+        started.set()
+        for step in range(1000):
+            if cancel.wait(0.01):
+                break
+            yield step
+        finished.set()
+
+    owner = QWidget()
+    worker = StreamWorker(job, owner)
+    worker.start()
+    assert started.wait(10)
+    owner.deleteLater()
+    qtbot.waitUntil(finished.is_set, timeout=10_000)
