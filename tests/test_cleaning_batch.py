@@ -18,6 +18,14 @@ PROSE = ("The keeper of the lighthouse wrote in his log that the storm had not y
          "though the gulls had long since gone inland and the sea lay flat as slate.\n\n")
 
 
+def five_documents(folder):
+    """A folder of five one-line text files, for tests that stop a batch midway."""
+    folder.mkdir()
+    for index in range(5):
+        (folder / f"{index}.txt").write_text(f"Document {index}", encoding="utf-8")
+    return folder
+
+
 def make_inputs(folder):
     folder.mkdir()
     (folder / "utf8.txt").write_text("Café Über", encoding="utf-8")
@@ -80,10 +88,7 @@ def test_paragraph_records(tmp_path):
 
 
 def test_cancel_keeps_what_was_done(tmp_path):
-    folder = tmp_path / "in"
-    folder.mkdir()
-    for index in range(5):
-        (folder / f"{index}.txt").write_text(f"Document {index}", encoding="utf-8")
+    folder = five_documents(tmp_path / "in")
     cancel = threading.Event()
     out = tmp_path / "out.jsonl"
 
@@ -191,10 +196,7 @@ def test_an_unusable_output_stops_before_any_file(tmp_path, make_out, message):
 
 
 def test_an_interrupt_leaves_the_records_in_the_partial_file(tmp_path):
-    folder = tmp_path / "in"
-    folder.mkdir()
-    for index in range(5):
-        (folder / f"{index}.txt").write_text(f"Document {index}", encoding="utf-8")
+    folder = five_documents(tmp_path / "in")
     out = tmp_path / "out.jsonl"
     batches = run_batch([folder], out, LOWER)
 
@@ -208,10 +210,7 @@ def test_an_interrupt_leaves_the_records_in_the_partial_file(tmp_path):
 
 def test_an_abandoned_batch_keeps_its_records_under_the_final_name(tmp_path):
     # What the GUI's cancel does: it stops asking for progress and drops the generator.
-    folder = tmp_path / "in"
-    folder.mkdir()
-    for index in range(5):
-        (folder / f"{index}.txt").write_text(f"Document {index}", encoding="utf-8")
+    folder = five_documents(tmp_path / "in")
     out = tmp_path / "out.jsonl"
     batches = run_batch([folder], out, LOWER)
 
