@@ -40,7 +40,9 @@ class DecoderSession:
 
     def __init__(self, model_path: Path, *, threads: int | None = None):
         self.path = model_path
-        self.session = open_session(model_path, threads=threads, what="language model")
+        # Decoding is one small step after another, where spinning threads pay off.
+        self.session = open_session(model_path, threads=threads, spin=True,
+                                    what="language model")
         self.config = read_model_config(model_path)
         self.layout = _read_layout(self.session, self.config)
         self._output_names = [output.name for output in self.session.get_outputs()]
