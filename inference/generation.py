@@ -10,7 +10,7 @@ from typing import Iterator
 
 import numpy as np
 
-from inference.beam_search import BeamOptions, beam_search, clamp_beams
+from inference.beam_search import BeamOptions, beam_search
 from inference.errors import InvalidSettingError, ModelUnavailableError
 from inference.manifest import require_model
 from inference.onnx_decoder import DecoderSession, reorder_cache
@@ -254,30 +254,43 @@ class _Run:
         yield GenerationEvent("start", next_token_top=first_top,
                               prompt_tokens=len(self.prompt_ids))
 
-        state = {"cache": cache}
-
-        def step(tokens: np.ndarray, parents: np.ndarray) -> np.ndarray:
-            grown = reorder_cache(state["cache"], parents)
-            past = grown[0].shape[2]
-            mask = np.ones((len(tokens), past + 1), dtype=np.int64)
-            step_logits, state["cache"] = self.decoder.forward(tokens[:, None], mask, grown)
-            return log_softmax(step_logits)
-
         started = time.perf_counter()
-        width, _ = clamp_beams(self.options.num_beams, self.tokenizer.vocab_size)
-        if width > 1:
-            state["cache"] = reorder_cache(cache, np.zeros(1, dtype=np.int64))
-        result = beam_search(log_softmax(logits[0]), step, options=self.options.beams(),
-                             max_new_tokens=self.budget, eos_ids=self.tokenizer.eos_ids,
+        result = beam_search(log_softmax(logits[0]), self._beam_step(cache),
+                             options=self.options.beams(), max_new_tokens=self.budget,
+                             eos_ids=self.tokenizer.eos_ids,
                              repetition_penalty=self.options.repetition_penalty,
                              prompt_ids=self.prompt_ids, should_stop=self.cancel.is_set)
         decode_s = time.perf_counter() - started
         self.notes += result.notes
 
         best = result.hypotheses[0]
+        tokens, text = yield from self._replay(best.token_ids, best.token_logprobs)
+        reason = "cancelled" if self.cancel.is_set() else (
+            "end of text" if best.finished else "max_new_tokens")
+        done = self._done(text, tokens, first_top, prefill_s, decode_s, reason)
+        done.result.beams = [{"text": self.tokenizer.decode(h.token_ids), "score": h.score,
+                              "logprob": h.logprob, "finished": h.finished}
+                             for h in result.hypotheses]
+        yield done
+
+    def _beam_step(self, cache: list[np.ndarray]):
+        """The step function beam search calls: the cache follows the surviving beams."""
+        state = {"cache": cache}
+
+        def step(tokens: np.ndarray, parents: np.ndarray) -> np.ndarray:
+            # The first call picks every beam's row from the prompt's single row.
+            grown = reorder_cache(state["cache"], parents)
+            mask = np.ones((len(tokens), grown[0].shape[2] + 1), dtype=np.int64)
+            step_logits, state["cache"] = self.decoder.forward(tokens[:, None], mask, grown)
+            return log_softmax(step_logits)
+
+        return step
+
+    def _replay(self, token_ids: list[int], logprobs: list[float]):
+        """Yield the chosen beam's tokens as events; return (tokens, text)."""
         text = _TextAssembler(self.tokenizer, self.options.stop)
         tokens = []
-        for token_id, logprob in zip(best.token_ids, best.token_logprobs):
+        for token_id, logprob in zip(token_ids, logprobs):
             choice = TokenChoice(token_id, self.tokenizer.token_text(token_id),
                                  float(np.exp(logprob)))
             tokens.append(choice)
@@ -288,14 +301,7 @@ class _Run:
         tail = text.finish()
         if tail:
             yield GenerationEvent("text", text=tail)
-
-        reason = "cancelled" if self.cancel.is_set() else (
-            "end of text" if best.finished else "max_new_tokens")
-        done = self._done(text.text, tokens, first_top, prefill_s, decode_s, reason)
-        done.result.beams = [{"text": self.tokenizer.decode(h.token_ids), "score": h.score,
-                              "logprob": h.logprob, "finished": h.finished}
-                             for h in result.hypotheses]
-        yield done
+        return tokens, text.text
 
     def _done(self, text, tokens, first_top, prefill_s, decode_s, reason) -> GenerationEvent:
         result = GenerationResult(text=text, tokens=tokens, next_token_top=first_top,
