@@ -207,3 +207,21 @@ def test_settings_are_checked_whatever_the_strategy(options, message):
 def test_a_model_of_another_kind_is_refused_by_name():
     with pytest.raises(ModelUnavailableError, match="not a language model"):
         load_generator("whisper-tiny-en")
+
+
+def test_a_model_dropped_in_the_optimum_layout_is_listed_and_generates(tmp_path, monkeypatch):
+    # The layout of common exports: the graph under onnx/, tokenizer and config beside it.
+    source = require_model(DEFAULT_MODEL).folder
+    mine = tmp_path / "my-llama"
+    (mine / "onnx").mkdir(parents=True)
+    shutil.copy(source / "model.onnx", mine / "onnx" / "model.onnx")
+    for name in ("tokenizer.json", "config.json"):
+        shutil.copy(source / name, mine / name)
+    monkeypatch.setenv("GLASSBOX_MODELS_DIR", str(tmp_path))
+
+    from inference.manifest import all_models
+
+    entry = next(model for model in all_models() if model.name == "my-llama")
+    assert entry.kind == "text-generation" and entry.user_supplied
+    result = load_generator("my-llama").generate(PROMPT, GenerationOptions(max_new_tokens=3))
+    assert result.text.startswith(" Albert Einstein") and result.model == "my-llama"
