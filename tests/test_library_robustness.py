@@ -242,3 +242,20 @@ def test_bm25_is_real_in_a_small_library_and_dash_without_a_match(tmp_path, caps
     assert out.startswith("1. moon.md")
     assert float(scores[0]) >= 0.1  # FTS5's own bm25 says 0.00 here (its idf is clamped)
     assert scores[1] == "-"  # the cooking note shares only "the" with the query
+
+
+@pytest.mark.parametrize("make_library", [
+    lambda tmp: (tmp / "a-file").touch() or tmp / "a-file",
+    lambda tmp: (tmp / "a-file").touch() or tmp / "a-file" / "library",
+])
+def test_a_library_path_that_cannot_be_a_folder_is_one_clear_line(tmp_path, capsys,
+                                                                  make_library):
+    document = tmp_path / "note.txt"
+    document.write_text("Tides follow the Moon.", encoding="utf-8")
+    library = make_library(tmp_path)
+
+    code = run(["library", "add", str(document), "--library", str(library)], lambda _: 0)
+
+    error = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in error
+    assert len(error.strip().splitlines()) == 1 and "--library" in error

@@ -1,5 +1,6 @@
 """The library's source of truth: documents, chunks, offsets and embeddings in SQLite (WAL)."""
 
+import fcntl
 import json
 import logging
 import os
@@ -18,6 +19,7 @@ from pipelines.documents.readers import DocumentText
 
 log = logging.getLogger(__name__)
 
+OPEN_LOCK_NAME = "open.lock"
 DB_NAME = "library.sqlite3"
 SCHEMA_VERSION = 1
 
@@ -104,6 +106,37 @@ class ChunkRecord:
     name: str
 
 
+@contextmanager
+def _opening(folder: Path, read_only: bool) -> Iterator[None]:
+    """Hold LIBRARY/open.lock while a connection switches to WAL and creates the schema.
+
+    Two processes opening a new library at the same moment would otherwise both try to
+    switch the journal mode, and SQLite answers one of them "database is locked" at once,
+    without waiting. The lock is held for milliseconds, unlike the writer's lock.
+    """
+    if read_only:
+        yield
+        return
+    descriptor = os.open(folder / OPEN_LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing the file releases the lock
+
+
+def make_library_folder(folder: Path) -> None:
+    """Create a library folder (and its parents), or say clearly why it cannot be one."""
+    if folder.exists() and not folder.is_dir():
+        raise GlassboxError(f"{folder} is a file, not a library folder; choose a folder "
+                            "with --library (a new one is created for you).")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise GlassboxError(f"Cannot create the library folder {folder}: {error.strerror}; "
+                            "choose another folder with --library.") from None
+
+
 class LibraryStore:
     """SQLite access for one library folder; every write is one transaction.
 
@@ -118,16 +151,17 @@ class LibraryStore:
         self.path = self.folder / DB_NAME
         self.read_only = read_only or (self.path.exists() and not folder_writable(self.folder))
         if not self.read_only:
-            self.folder.mkdir(parents=True, exist_ok=True)
-        self._db = self._connect_read_only() if self.read_only else self._connect()
-        try:
-            if self.read_only:
-                self._check_read_only(model)
-            else:
-                self._init_schema(model)
-        except BaseException:
-            self._db.close()
-            raise
+            make_library_folder(self.folder)
+        with _opening(self.folder, self.read_only):
+            self._db = self._connect_read_only() if self.read_only else self._connect()
+            try:
+                if self.read_only:
+                    self._check_read_only(model)
+                else:
+                    self._init_schema(model)
+            except BaseException:
+                self._db.close()
+                raise
 
     def _connect(self) -> sqlite3.Connection:
         db = None
