@@ -4,7 +4,7 @@ import functools
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Iterator
 
@@ -70,9 +70,8 @@ class GenerationOptions:
         return self._sampling_as_given()
 
     def _sampling_as_given(self) -> SamplingOptions:
-        return SamplingOptions(temperature=self.temperature, top_k=self.top_k, top_p=self.top_p,
-                               min_p=self.min_p, typical_p=self.typical_p,
-                               repetition_penalty=self.repetition_penalty, seed=self.seed)
+        # The sampling fields are mirrored here under the same names, so they carry over.
+        return SamplingOptions(**{f.name: getattr(self, f.name) for f in fields(SamplingOptions)})
 
     def beams(self) -> BeamOptions:
         return BeamOptions(num_beams=self.num_beams, length_penalty=self.length_penalty,
